@@ -1,0 +1,141 @@
+"""Every use of Alembic's private API, in one place.
+
+Alembic's public entry points are its ``command`` functions, which print and
+read ``env.py``. flask_alembic replaces ``env.py``, so it drives the same
+machinery those commands drive. Each wrapper says why it is needed; when
+Alembic changes, this is the only module to update.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import contextlib
+import difflib
+import typing as t
+
+from alembic import util
+from alembic.autogenerate import RevisionContext
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script import revision as revision_mod
+
+from .errors import MultipleHeadsError
+from .errors import RevisionError
+from .errors import UnknownRevisionError
+
+#: The function a migration context calls with the database's current heads,
+#: returning the steps to run. In ``env.py`` Alembic's commands build it.
+MigrationsFn = t.Callable[[t.Any, MigrationContext], t.Iterable[t.Any]]
+
+
+def upgrade_steps(
+    script: ScriptDirectory, target: str | list[str], heads: t.Any
+) -> list[t.Any]:
+    """The steps from ``heads`` up to ``target``.
+
+    ``ScriptDirectory._upgrade_revs`` is what ``alembic upgrade`` uses to build
+    its steps; there is no public equivalent.
+    """
+    return list(script._upgrade_revs(target, heads))  # type: ignore[arg-type]
+
+
+def downgrade_steps(script: ScriptDirectory, target: str, heads: t.Any) -> list[t.Any]:
+    """The steps from ``heads`` down to ``target``, as ``alembic downgrade``
+    builds them with ``ScriptDirectory._downgrade_revs``.
+    """
+    return list(script._downgrade_revs(target, heads))
+
+
+def stamp_steps(
+    script: ScriptDirectory, target: str | list[str], heads: t.Any
+) -> list[t.Any]:
+    """The version table changes that set it to ``target``, as ``alembic
+    stamp`` builds them with ``ScriptDirectory._stamp_revs``.
+    """
+    return list(script._stamp_revs(target, heads))
+
+
+def set_migrations_fn(context: MigrationContext, fn: MigrationsFn) -> None:
+    """Give a context the function that decides what it runs.
+
+    ``EnvironmentContext.configure(fn=...)`` would set this, but the contexts
+    are configured before the command that runs is known, and several are
+    configured for several databases. There is no public setter.
+    """
+    context._migrations_fn = fn  # type: ignore[assignment]
+
+
+def make_revision_context(
+    config: Config, script: ScriptDirectory, command_args: dict[str, t.Any]
+) -> RevisionContext:
+    """Build the object ``alembic revision`` uses to autogenerate and render a
+    revision. It is not exported by Alembic's public API.
+    """
+    return RevisionContext(config, script, command_args)
+
+
+def version_locations(script: ScriptDirectory) -> list[str]:
+    """The version locations the script directory searches, resolved.
+
+    ``ScriptDirectory._version_locations`` resolves package resources and the
+    script location's default; ``mkdir`` creates each of them.
+    """
+    return list(script._version_locations)
+
+
+def ancestors(
+    revision_map: revision_mod.RevisionMap, revision: str
+) -> list[revision_mod.Revision]:
+    """A revision and all revisions below it, following ``depends_on`` too.
+    ``RevisionMap._get_ancestor_nodes`` is the walk Alembic itself uses for
+    ``upgrade``; there is no public equivalent.
+    """
+    rev = revision_map.get_revision(revision)
+    return list(revision_map._get_ancestor_nodes([rev]))
+
+
+@contextlib.contextmanager
+def translate_errors(script: ScriptDirectory | None = None) -> cabc.Iterator[None]:
+    """Turn Alembic's revision errors into flask_alembic's, keeping the data
+    they carry. Alembic raises its typed errors (``ResolutionError``,
+    ``MultipleHeads``) from inside ``CommandError``; the typed cause is what
+    says which revision was wrong.
+
+    :param script: Used to suggest revision ids close to an unknown one.
+    """
+    try:
+        yield
+    except RevisionError:
+        raise
+    except (util.CommandError, revision_mod.RevisionError) as e:
+        cause: BaseException = e
+
+        if isinstance(e, util.CommandError) and isinstance(
+            e.__cause__, revision_mod.RevisionError
+        ):
+            cause = e.__cause__
+
+        if isinstance(cause, revision_mod.MultipleHeads):
+            raise MultipleHeadsError(cause.heads, cause.argument) from e
+
+        if isinstance(cause, revision_mod.ResolutionError):
+            known = _known_names(script) if script is not None else []
+            close = difflib.get_close_matches(cause.argument, known, n=3)
+            raise UnknownRevisionError(cause.argument, close) from e
+
+        raise RevisionError(str(e)) from e
+
+
+def _known_names(script: ScriptDirectory) -> list[str]:
+    names: list[str] = []
+
+    try:
+        for rev in script.walk_revisions():
+            names.append(rev.revision)
+            names.extend(rev.branch_labels)
+    except util.CommandError:
+        # A broken history has no suggestions to offer.
+        pass
+
+    return names

@@ -1,0 +1,161 @@
+"""Turn what a user asked for into Alembic's arguments.
+
+Pure functions over Alembic's in-memory :class:`~alembic.script.revision.RevisionMap`:
+no Flask, no files, no database.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import dataclasses
+import typing as t
+
+from alembic.script import Script
+from alembic.script.revision import RevisionError as AlembicRevisionError
+from alembic.script.revision import RevisionMap
+
+from .._alembic import ancestors
+from ..errors import MultipleHeadsError
+
+#: A revision as the API accepts it: an id, a label, a ``Script``, or several.
+RevisionArg = t.Union[str, Script, cabc.Sequence[t.Union[str, Script]]]
+
+#: The branch a history without labels belongs to.
+DEFAULT_BRANCH = "default"
+
+
+def to_ids(rev: RevisionArg | int) -> list[str]:
+    """Normalise a loose revision argument to a list of identifiers. An int is
+    a relative step, which Alembic writes with an explicit sign.
+    """
+    if isinstance(rev, str):
+        return [rev]
+
+    if isinstance(rev, Script):
+        return [rev.revision]
+
+    if isinstance(rev, int):
+        return [f"{rev:+d}"]
+
+    return [r.revision if isinstance(r, Script) else r for r in rev]
+
+
+def is_revision_id(revision_map: RevisionMap, value: str) -> bool:
+    """Whether ``value`` is exactly the id of a known revision, not only a
+    prefix of one.
+    """
+    try:
+        rev = revision_map.get_revision(value)
+    except AlembicRevisionError:
+        return False
+
+    return rev is not None and rev.revision == value
+
+
+def movement_target(
+    revision_map: RevisionMap, target: RevisionArg | int, *, down: bool
+) -> list[str]:
+    """Resolve an upgrade or downgrade target.
+
+    A number that is exactly a revision id names that revision; revision ids
+    made from timestamps are numbers too. Any other unsigned number is a
+    count of steps: up for upgrade, down for downgrade. Signed numbers and
+    everything else pass through.
+
+    :param revision_map: The known revisions.
+    :param target: What the user asked for.
+    :param down: Whether this is a downgrade.
+    """
+    if isinstance(target, int):
+        steps = -abs(target) if down else target
+        return [f"{steps:+d}"]
+
+    ids = to_ids(target)
+
+    if len(ids) == 1 and ids[0].isdigit() and not is_revision_id(revision_map, ids[0]):
+        steps = int(ids[0])
+        return [f"{-steps if down else steps:+d}"]
+
+    return ids
+
+
+@dataclasses.dataclass(frozen=True)
+class RevisionPlan:
+    """Where a new revision goes in the history."""
+
+    #: The revisions the new one follows.
+    parents: list[str]
+    #: The branch labels the new revision carries.
+    labels: list[str]
+    #: The directory to write it into, or ``None`` for the script location.
+    path: str | None
+
+
+def plan_revision(
+    revision_map: RevisionMap,
+    *,
+    branch: str | None,
+    parents: list[str],
+    labels: list[str],
+    path: str | None,
+    branch_paths: cabc.Mapping[str, str],
+) -> RevisionPlan:
+    """Decide the parents, labels and path of a new revision.
+
+    With a branch name, ``head`` and ``base`` in the parents mean that
+    branch's head and base. A branch with no revisions yet starts from base
+    and its first revision carries its name as a label, written to the path
+    configured for it. A history whose revisions carry no label at all (made
+    with Flask-Migrate or plain Alembic) is the ``default`` branch, so new
+    default revisions continue it rather than start a second root.
+
+    :param revision_map: The known revisions.
+    :param branch: The independent branch to add to, or ``None``.
+    :param parents: The requested parent revisions.
+    :param labels: The requested labels.
+    :param path: The requested directory.
+    :param branch_paths: The directory configured for each branch name.
+    :raise MultipleHeadsError: If an unlabelled history has several heads
+        and no parent was named.
+    """
+    labels = list(labels)
+
+    if not branch:
+        return RevisionPlan(parents, labels, path)
+
+    if path is None:
+        path = branch_paths.get(branch)
+
+    if _branch_exists(revision_map, branch):
+        parents = [f"{branch}@{p}" if p in ("base", "head") else p for p in parents]
+        return RevisionPlan(parents, labels, path)
+
+    if branch == DEFAULT_BRANCH:
+        unlabelled = _unlabelled_heads(revision_map)
+
+        if unlabelled:
+            if parents != ["head"]:
+                return RevisionPlan(parents, labels, path)
+
+            if len(unlabelled) > 1:
+                raise MultipleHeadsError(unlabelled, "head")
+
+            return RevisionPlan(unlabelled, labels, path)
+
+    return RevisionPlan(["base"], [branch, *labels], path)
+
+
+def _branch_exists(revision_map: RevisionMap, branch: str) -> bool:
+    try:
+        return any(r is not None for r in revision_map.get_revisions(branch))
+    except AlembicRevisionError:
+        return False
+
+
+def _unlabelled_heads(revision_map: RevisionMap) -> list[str]:
+    """The heads none of whose ancestors carries a branch label."""
+    return [
+        head
+        for head in revision_map.heads
+        if not any(rev.branch_labels for rev in ancestors(revision_map, head))
+    ]

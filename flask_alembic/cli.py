@@ -1,0 +1,388 @@
+"""The ``flask db`` commands: parse, call the :class:`.Alembic` API, print.
+
+Errors a user can fix print one ``Error: ...`` line and exit non-zero. While a
+command runs, Alembic's progress lines ("Running upgrade a -> b") are shown
+on stderr unless the application's logging already shows them.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import contextlib
+import logging
+import sys
+import typing as t
+
+import click
+import sqlalchemy as sa
+from alembic.script import Script
+from alembic.util import CommandError
+from flask import current_app
+from flask.cli import AppGroup
+
+from .errors import FlaskAlembicError
+
+if t.TYPE_CHECKING:
+    from .extension import Alembic
+
+#: Loggers whose INFO lines are noise on every command.
+_NOISY_LOGGERS = ("alembic.runtime.plugins",)
+
+
+class _Command(click.Command):
+    """A command that shows Alembic's progress and turns the errors a user
+    can fix into one ``Error:`` line.
+    """
+
+    def invoke(self, ctx: click.Context) -> t.Any:
+        with _progress_logging():
+            try:
+                return super().invoke(ctx)
+            except (FlaskAlembicError, CommandError) as e:
+                raise click.ClickException(str(e)) from e
+
+
+class _Group(AppGroup):
+    command_class = _Command
+
+
+@click.group("db", cls=_Group)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Perform database migrations."""
+    ctx.obj = current_app.extensions["alembic"]
+
+
+pass_alembic = click.pass_obj
+verbose_option = click.option(
+    "-v", "--verbose", is_flag=True, help="Show the full details of each revision."
+)
+
+
+@cli.command()
+@pass_alembic
+def mkdir(alembic: Alembic) -> None:
+    """Create the migration directory if it does not exist."""
+    alembic.mkdir()
+
+
+@cli.command()
+@click.option(
+    "--check-heads", is_flag=True, help="Exit 1 unless all head revisions are applied."
+)
+@verbose_option
+@pass_alembic
+@click.pass_context
+def current(
+    ctx: click.Context, alembic: Alembic, check_heads: bool, verbose: bool
+) -> None:
+    """Show the revisions the database is at."""
+    by_database = alembic.current_by_database()
+
+    if check_heads:
+        heads = {r.revision for r in alembic.heads()}
+        behind = [
+            name
+            for name, revisions in by_database.items()
+            if {r.revision for r in revisions} != heads
+        ]
+
+        if behind:
+            if len(by_database) == 1:
+                click.echo("Database is not on all head revisions")
+            else:
+                for name in behind:
+                    click.echo(f"Database '{name}' is not on all head revisions")
+
+            ctx.exit(1)
+
+    for name, revisions in by_database.items():
+        prefix = f"{name}: " if len(by_database) > 1 else ""
+
+        for rev in revisions:
+            click.echo(prefix + _format(rev, verbose))
+
+
+@cli.command()
+@click.option(
+    "--resolve-dependencies", is_flag=True, help="Treat dependencies as down revisions."
+)
+@verbose_option
+@pass_alembic
+def heads(alembic: Alembic, resolve_dependencies: bool, verbose: bool) -> None:
+    """Show the revisions that have no child revisions."""
+    _echo_all(alembic.heads(resolve_dependencies), verbose)
+
+
+@cli.command()
+@verbose_option
+@pass_alembic
+def branches(alembic: Alembic, verbose: bool) -> None:
+    """Show the revisions that have more than one next revision."""
+    get_revision = alembic.script_directory.get_revision
+
+    for rev in alembic.branches():
+        click.echo(_format(rev, verbose))
+
+        for next_id in rev.nextrev:
+            next_rev = get_revision(next_id)
+            assert next_rev is not None
+            click.echo(f"    -> {_format(next_rev, False)}")
+
+
+@cli.command()
+@click.option("--start", default="base", help="Show since this revision.")
+@click.option("--end", default="heads", help="Show until this revision.")
+@verbose_option
+@pass_alembic
+def log(alembic: Alembic, start: str, end: str, verbose: bool) -> None:
+    """Show the revisions in the order they will run, newest first."""
+    _echo_all(alembic.log(start, end), verbose)
+
+
+@cli.command()
+@click.argument("revisions", nargs=-1)
+@pass_alembic
+def show(alembic: Alembic, revisions: tuple[str, ...]) -> None:
+    """Show the given revisions."""
+    for rev in alembic.script_directory.get_revisions(revisions):
+        if rev is not None:
+            click.echo(rev.cmd_format(True))
+
+
+@cli.command()
+@pass_alembic
+@click.pass_context
+def check(ctx: click.Context, alembic: Alembic) -> None:
+    """Check whether the models differ from the database, and show how."""
+    by_database = alembic.diffs()
+
+    if not any(by_database.values()):
+        click.echo("No changes detected.")
+        return
+
+    click.echo("Changes detected.")
+
+    for name, diffs in by_database.items():
+        indent = "  "
+
+        if len(by_database) > 1:
+            if not diffs:
+                continue
+
+            click.echo(f"  {name}:")
+            indent = "    "
+
+        for line in describe_diffs(diffs):
+            click.echo(indent + line)
+
+    ctx.exit(1)
+
+
+@cli.command()
+@click.argument("target", default="heads")
+@pass_alembic
+def stamp(alembic: Alembic, target: str) -> None:
+    """Set the current revision without running migrations."""
+    alembic.stamp(target)
+
+
+@cli.command()
+@click.argument("target", default="heads")
+@pass_alembic
+def upgrade(alembic: Alembic, target: str) -> None:
+    """Run migrations to upgrade the database."""
+    alembic.upgrade(target)
+
+
+@cli.command()
+@click.argument("target", default="-1")
+@pass_alembic
+def downgrade(alembic: Alembic, target: str) -> None:
+    """Run migrations to downgrade the database.
+
+    TARGET is a revision, or a number of revisions to go down.
+    """
+    alembic.downgrade(target)
+
+
+@cli.command()
+@click.argument("message")
+@click.option("--empty", is_flag=True, help="Create an empty script.")
+@click.option(
+    "-b", "--branch", default="default", help="Use this independent branch name."
+)
+@click.option(
+    "-p",
+    "--parent",
+    multiple=True,
+    default=["head"],
+    help="Parent revision(s) of this revision.",
+)
+@click.option("--splice", is_flag=True, help="Allow a non-head parent revision.")
+@click.option(
+    "-d", "--depend", multiple=True, help="Revision(s) this revision depends on."
+)
+@click.option("-l", "--label", multiple=True, help="Label(s) to apply to the revision.")
+@click.option("--path", help="Where to store the revision.")
+@pass_alembic
+def revision(
+    alembic: Alembic,
+    message: str,
+    empty: bool,
+    branch: str,
+    parent: tuple[str, ...],
+    splice: bool,
+    depend: tuple[str, ...],
+    label: tuple[str, ...],
+    path: str | None,
+) -> None:
+    """Generate a new revision."""
+    alembic.revision(
+        message,
+        empty=empty,
+        branch=branch,
+        parent=list(parent),
+        splice=splice,
+        depend=list(depend) or None,
+        label=list(label),
+        path=path,
+    )
+
+
+@cli.command()
+@click.argument("revisions", nargs=-1)
+@click.option("-m", "--message", help="Description of the merge.")
+@click.option("-l", "--label", multiple=True, help="Label(s) to apply to the revision.")
+@pass_alembic
+def merge(
+    alembic: Alembic, revisions: tuple[str, ...], message: str | None, label: tuple[str, ...]
+) -> None:
+    """Generate a merge revision."""
+    alembic.merge(list(revisions) or "heads", message, list(label))
+
+
+def _format(rev: Script, verbose: bool) -> str:
+    return rev.cmd_format(
+        verbose,
+        include_branches=True,
+        include_doc=True,
+        include_parents=True,
+        tree_indicators=True,
+    )
+
+
+def _echo_all(revisions: cabc.Iterable[Script], verbose: bool) -> None:
+    for rev in revisions:
+        click.echo(_format(rev, verbose))
+
+
+def describe_diffs(diffs: cabc.Iterable[t.Any]) -> list[str]:
+    """Describe autogenerate's differences in words, one line each."""
+    lines = []
+
+    for diff in diffs:
+        if isinstance(diff, list):
+            lines.extend(describe_diffs(diff))
+        else:
+            lines.append(_describe(diff))
+
+    return lines
+
+
+def _describe(diff: tuple[t.Any, ...]) -> str:
+    kind = diff[0]
+    action, _, what = kind.partition("_")
+    verb = {"add": "added", "remove": "removed"}.get(action)
+
+    if kind in ("add_table", "remove_table"):
+        return f"{verb} table '{_table_name(diff[1])}'"
+
+    if kind in ("add_column", "remove_column"):
+        return f"{verb} column '{_qualify(diff[1], diff[2])}.{diff[3].name}'"
+
+    if kind in ("add_index", "remove_index"):
+        return f"{verb} index '{diff[1].name}' on '{_table_name(diff[1].table)}'"
+
+    if kind in ("add_constraint", "remove_constraint", "add_fk", "remove_fk"):
+        constraint = diff[1]
+        noun = "foreign key" if what == "fk" else "constraint"
+        name = f" '{constraint.name}'" if constraint.name else ""
+        return f"{verb} {noun}{name} on '{_table_name(constraint.table)}'"
+
+    if kind in ("add_table_comment", "remove_table_comment"):
+        return f"{verb} comment on table '{_table_name(diff[1])}'"
+
+    if action == "modify":
+        column = f"{_qualify(diff[1], diff[2])}.{diff[3]}"
+        noun = {"nullable": "nullable", "default": "server default"}.get(what, what)
+        return f"changed {noun} of '{column}' from {diff[5]!r} to {diff[6]!r}"
+
+    return f"{kind} {diff[1:]!r}"
+
+
+def _table_name(table: sa.Table) -> str:
+    return _qualify(table.schema, table.name)
+
+
+def _qualify(schema: str | None, name: str) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+@contextlib.contextmanager
+def _progress_logging() -> cabc.Iterator[None]:
+    """Show Alembic's INFO lines on stderr while a command runs, unless a
+    handler the application configured already prints them to the terminal.
+    The handler is removed afterwards; the application's own handlers still
+    receive every record.
+    """
+    logger = logging.getLogger("alembic")
+
+    if _prints_to_terminal(logger):
+        yield
+        return
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
+    handler.addFilter(_drop_noise)
+    level = logger.level
+
+    if level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+
+    logger.addHandler(handler)
+
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _drop_noise(record: logging.LogRecord) -> bool:
+    return not record.name.startswith(_NOISY_LOGGERS)
+
+
+def _prints_to_terminal(logger: logging.Logger) -> bool:
+    """Whether a handler on the logger's path writes INFO records to
+    stdout or stderr.
+    """
+    current: logging.Logger | None = logger
+
+    while current is not None:
+        for handler in current.handlers:
+            stream = getattr(handler, "stream", None)
+
+            if (
+                isinstance(handler, logging.StreamHandler)
+                and stream in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+                and handler.level <= logging.INFO
+            ):
+                return True
+
+        if not current.propagate:
+            break
+
+        current = current.parent
+
+    return False

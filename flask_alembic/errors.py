@@ -1,0 +1,151 @@
+"""The exceptions raised by flask_alembic.
+
+Every exception derives from :class:`FlaskAlembicError`. Each subclass carries
+the data it is about and builds a message a user can act on. Where
+Flask-Alembic 3.x raised a built-in or Alembic exception for the same mistake,
+the subclass derives from that too, so existing ``except`` clauses keep
+working.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from alembic.util import CommandError
+
+
+class FlaskAlembicError(Exception):
+    """The base class of every error flask_alembic raises."""
+
+
+class ConfigError(FlaskAlembicError, ValueError):
+    """The ``ALEMBIC`` or ``ALEMBIC_CONTEXT`` configuration is invalid.
+
+    :param problems: ``(key path, problem)`` pairs, such as
+        ``("ALEMBIC.script_location", "Input should be a valid string")``.
+
+    .. versionadded:: 4.0
+    """
+
+    def __init__(self, problems: t.Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = [f"The Alembic configuration has {count} {noun}:"]
+        lines.extend(f"  {path}: {problem}" for path, problem in self.problems)
+        super().__init__("\n".join(lines))
+
+
+class TargetError(FlaskAlembicError, RuntimeError):
+    """The engines or metadata to migrate could not be found.
+
+    .. versionadded:: 4.0
+    """
+
+
+class DatabaseError(FlaskAlembicError):
+    """A database could not be used: it is unreachable, refused the
+    credentials, or its driver is not installed.
+
+    :param name: The name of the database, such as ``"default"``.
+    :param url: The database URL with its password masked.
+    :param reason: What went wrong, in one line.
+    :param fix: What the user can do about it.
+
+    .. versionadded:: 4.0
+    """
+
+    def __init__(self, name: str, url: str, reason: str, fix: str) -> None:
+        self.name = name
+        self.url = url
+        self.reason = reason
+        self.fix = fix
+        super().__init__(
+            f"Could not use database '{name}' ({url}): {reason}. {fix}"
+        )
+
+
+class RevisionError(FlaskAlembicError, CommandError):
+    """A revision could not be found, resolved or generated.
+
+    Derives from :class:`alembic.util.CommandError`, which Flask-Alembic 3.x
+    let through for the same mistakes.
+
+    .. versionadded:: 4.0
+    """
+
+
+class UnknownRevisionError(RevisionError):
+    """No revision matches what was asked for.
+
+    :param revision: The identifier that matched nothing.
+    :param possibilities: Known identifiers close to it.
+    """
+
+    def __init__(self, revision: str, possibilities: t.Sequence[str] = ()) -> None:
+        self.revision = revision
+        self.possibilities = list(possibilities)
+        message = f"Can't locate revision identified by '{revision}'."
+
+        if self.possibilities:
+            quoted = ", ".join(f"'{p}'" for p in self.possibilities)
+            message += f" Did you mean {quoted}?"
+
+        message += " Run 'flask db log' to list the revisions."
+        super().__init__(message)
+
+
+class MultipleHeadsError(RevisionError):
+    """A single revision was needed but several heads match.
+
+    :param heads: The head revision ids.
+    :param argument: What the user asked for, such as ``"head"``.
+    """
+
+    def __init__(self, heads: t.Sequence[str], argument: str) -> None:
+        self.heads = list(heads)
+        self.argument = argument
+        joined = ", ".join(self.heads)
+        super().__init__(
+            f"'{argument}' matches several head revisions ({joined}). Name one"
+            " revision, use 'heads' for all of them, or run 'flask db merge' to"
+            " join them."
+        )
+
+
+class DuplicateRevisionIdError(RevisionError):
+    """A new revision id is already used by an existing revision.
+
+    :param revision: The id that is already taken.
+    """
+
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        super().__init__(
+            f"The revision id '{revision}' is already used. Make 'rev_id' return"
+            " an id that is not in the history."
+        )
+
+
+class NotUpToDateError(FlaskAlembicError, CommandError):
+    """A database is not at the head revisions, so models cannot be
+    compared with it.
+
+    :param name: The name of the database.
+    :param current: The revisions the database is at.
+    :param pending: The revisions that have not been applied, in order.
+    """
+
+    def __init__(
+        self, name: str, current: t.Sequence[str], pending: t.Sequence[str]
+    ) -> None:
+        self.name = name
+        self.current = list(current)
+        self.pending = list(pending)
+        count = len(self.pending)
+        noun = "revision" if count == 1 else "revisions"
+        joined = ", ".join(self.pending)
+        super().__init__(
+            f"Database '{name}' is not up to date: {count} pending {noun}"
+            f" ({joined}). Run 'flask db upgrade' first."
+        )

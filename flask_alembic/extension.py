@@ -1,0 +1,729 @@
+"""The :class:`Alembic` extension: Flask wiring, per-app state and the Python
+API. The work is done by the modules it calls: ``config`` validates,
+``targets`` finds databases, ``branches`` resolves requests, ``runner`` runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import shutil
+import typing as t
+import warnings
+from weakref import WeakKeyDictionary
+
+import sqlalchemy as sa
+from alembic import autogenerate
+from alembic import util
+from alembic.config import Config
+from alembic.operations import MigrationScript
+from alembic.operations import Operations
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask import current_app
+from flask.globals import app_ctx
+
+from . import _alembic
+from . import runner
+from .branches import resolver
+from .branches.resolver import RevisionArg
+from .config import AlembicSettings
+from .config import ContextSettings
+from .config import load_settings
+from .config import make_alembic_config
+from .config import resolve_path
+from .errors import DuplicateRevisionIdError
+from .errors import NotUpToDateError
+from .targets import MetaDatas
+from .targets import Target
+from .targets import find_targets
+from .targets import normalize_engines
+from .targets import normalize_metadatas
+
+#: One difference autogenerate found, as Alembic describes it: a tuple such
+#: as ``("add_table", Table)``, or a list of ``modify_*`` tuples.
+Diff = t.Any
+
+
+class Alembic:
+    """Provide an Alembic environment and migration API.
+
+    If instantiated without an app instance, :meth:`init_app` is used to
+    register an app at a later time. The extension adds no log handlers: the
+    ``flask db`` commands show Alembic's progress while they run, and the
+    application's own logging configuration is left alone.
+
+    :param app: Call :meth:`init_app` on this app.
+    :param run_mkdir: Run :meth:`mkdir` during ``init_app``.
+    :param command_name: Register the ``flask db`` command group under this
+        name during ``init_app``, unless it is empty.
+    :param metadatas: One or more :class:`~sqlalchemy.MetaData` to compare
+        databases with. A single metadata or list is the ``"default"``
+        database. A dict maps database names to metadata; several names make
+        one shared history with an upgrade function per database. With
+        Flask-SQLAlchemy, ``db.metadata`` is used if this is not given.
+    :param engines: One engine, or a dict of engines named like
+        ``metadatas``. With Flask-SQLAlchemy(-Lite), ``db.engines`` is used if
+        this is not given.
+
+    .. versionchanged:: 4.0
+        Adds no log handlers. A single database may have any name.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        run_mkdir: bool = True,
+        command_name: str = "db",
+        metadatas: MetaDatas | t.Mapping[str, MetaDatas] | None = None,
+        engines: sa.Engine | t.Mapping[str, sa.Engine] | None = None,
+    ) -> None:
+        self.run_mkdir: bool = run_mkdir
+        self.command_name: str = command_name
+        self.metadatas: dict[str, MetaDatas] = normalize_metadatas(metadatas)
+        self.engines: dict[str, sa.Engine] = normalize_engines(engines)
+        self._apps: WeakKeyDictionary[Flask, _AppState] = WeakKeyDictionary()
+        self._contexts: WeakKeyDictionary[t.Any, _ContextState] = (
+            WeakKeyDictionary()
+        )
+
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        run_mkdir: bool | None = None,
+        command_name: str | None = None,
+    ) -> None:
+        """Register this extension on an app.
+
+        The configuration is validated first: a mistake raises one
+        :exc:`.ConfigError` listing every problem, before anything is written.
+        Then the migrations directory is created, unless ``run_mkdir`` is
+        false, and the ``flask db`` commands are added.
+
+        :param app: The app to register.
+        :param run_mkdir: Deprecated, pass it to the constructor.
+        :param command_name: Deprecated, pass it to the constructor.
+        """
+        if "alembic" in app.extensions:
+            raise RuntimeError(
+                "An 'Alembic' extension is already initialized on this app."
+                " Import and use that instead."
+            )
+
+        for name, value in (("run_mkdir", run_mkdir), ("command_name", command_name)):
+            if value is not None:
+                warnings.warn(
+                    f"Passing '{name}' to 'init_app' is deprecated and will be"
+                    " removed in Flask-Alembic 5. Pass it to 'Alembic()' instead.",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                setattr(self, name, value)
+
+        # Flask-Alembic 3 put exactly these defaults into the app's config;
+        # code reading them back keeps working. Nothing else is written back.
+        alembic_config = app.config.setdefault("ALEMBIC", {})
+        context_config = app.config.setdefault("ALEMBIC_CONTEXT", {})
+
+        if isinstance(alembic_config, dict):
+            alembic_config.setdefault("path_separator", "os")
+            alembic_config.setdefault("script_location", "migrations")
+            alembic_config.setdefault("version_locations", [])
+
+        if isinstance(context_config, dict):
+            context_config.setdefault("compare_server_default", True)
+
+        settings, context_settings = load_settings(alembic_config, context_config)
+        config = make_alembic_config(settings, app.root_path, list(self.metadatas))
+        self._apps[app] = _AppState(settings, context_settings, config)
+        app.extensions["alembic"] = self
+        app.teardown_appcontext(self._teardown)
+
+        if self.run_mkdir:
+            with app.app_context():
+                self.mkdir()
+
+        if self.command_name:
+            from .cli import cli
+
+            app.cli.add_command(cli, self.command_name)
+
+    def _state(self) -> _AppState:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        try:
+            return self._apps[app]
+        except KeyError:
+            raise RuntimeError(
+                "The current Flask app is not registered with this 'Alembic'"
+                " instance. Did you forget to call 'init_app', or did you"
+                " create multiple 'Alembic' instances?"
+            ) from None
+
+    def _context_state(self) -> _ContextState:
+        self._state()
+        ctx = app_ctx._get_current_object()
+
+        if ctx not in self._contexts:
+            self._contexts[ctx] = _ContextState()
+
+        return self._contexts[ctx]
+
+    def _teardown(self, exc: BaseException | None = None) -> None:
+        state = self._contexts.pop(app_ctx._get_current_object(), None)
+
+        if state is not None:
+            state.close()
+
+    def rev_id(self) -> str:
+        """Generate an id for a new revision: the current UTC timestamp.
+
+        Override this method, or assign a function, to change it. If the id
+        is already taken, as when two revisions are made in the same second,
+        :meth:`revision` and :meth:`merge` move a numeric id to the next free
+        number, and call a custom ``rev_id`` again.
+        """
+        return str(int(dt.datetime.now(dt.timezone.utc).timestamp()))
+
+    def _unique_rev_id(self) -> str:
+        script = self.script_directory
+        taken = {rev.revision for rev in script.walk_revisions()}
+        rev_id = self.rev_id()
+        attempts = 0
+
+        while rev_id in taken:
+            attempts += 1
+
+            if rev_id.isdigit():
+                rev_id = str(int(rev_id) + 1)
+            elif attempts < 10:
+                rev_id = self.rev_id()
+            else:
+                raise DuplicateRevisionIdError(rev_id)
+
+        return rev_id
+
+    @property
+    def config(self) -> Config:
+        """The Alembic :class:`~alembic.config.Config` for the current app."""
+        return self._state().config
+
+    @property
+    def script_directory(self) -> ScriptDirectory:
+        """The Alembic :class:`~alembic.script.ScriptDirectory` for the
+        current app.
+        """
+        state = self._state()
+
+        if state.script is None:
+            with _alembic.translate_errors():
+                state.script = ScriptDirectory.from_config(state.config)
+
+        return state.script
+
+    @property
+    def script(self) -> ScriptDirectory:
+        """Another name for :attr:`script_directory`.
+
+        .. versionadded:: 4.0
+        """
+        return self.script_directory
+
+    @property
+    def environment_context(self) -> EnvironmentContext:
+        """The Alembic
+        :class:`~alembic.runtime.environment.EnvironmentContext` for the
+        current app context.
+        """
+        state = self._context_state()
+
+        if state.env is None:
+            state.env = EnvironmentContext(self.config, self.script_directory)
+
+        return state.env
+
+    @property
+    def env(self) -> EnvironmentContext:
+        """Another name for :attr:`environment_context`.
+
+        .. versionadded:: 4.0
+        """
+        return self.environment_context
+
+    def _targets(self) -> dict[str, Target]:
+        state = self._state()
+
+        if state.targets is None:
+            state.targets = find_targets(
+                self.metadatas, self.engines, current_app.extensions.get("sqlalchemy")
+            )
+
+        return state.targets
+
+    @property
+    def migration_contexts(self) -> dict[str, MigrationContext]:
+        """A :class:`~alembic.runtime.migration.MigrationContext` for each
+        database, by name. Accessing this connects to every database; the
+        connections are closed when the app context ends.
+
+        :raise DatabaseError: If a database cannot be connected to.
+        """
+        state = self._context_state()
+
+        if state.contexts is None:
+            state.contexts = runner.open_contexts(
+                self.environment_context,
+                self._targets(),
+                self._state().context_settings.options(),
+            )
+
+        return state.contexts
+
+    @property
+    def migration_context(self) -> MigrationContext:
+        """The :class:`~alembic.runtime.migration.MigrationContext` of the
+        ``"default"`` database, or of the only database if there is one.
+        """
+        return _pick_default(self.migration_contexts)
+
+    @property
+    def context(self) -> MigrationContext:
+        """Another name for :attr:`migration_context`.
+
+        .. versionadded:: 4.0
+        """
+        return self.migration_context
+
+    @property
+    def ops(self) -> dict[str, Operations]:
+        """An :class:`~alembic.operations.Operations` for each database, by
+        name, each operating on its own database's connection.
+
+        .. versionchanged:: 4.0
+            Each name operates on its own database, not on the default one.
+        """
+        state = self._context_state()
+
+        if state.ops is None:
+            state.ops = {
+                name: Operations(context)
+                for name, context in self.migration_contexts.items()
+            }
+
+        return state.ops
+
+    @property
+    def op(self) -> Operations:
+        """The :class:`~alembic.operations.Operations` of the ``"default"``
+        database, or of the only database if there is one.
+        """
+        return _pick_default(self.ops)
+
+    def run_migrations(self, fn: _alembic.MigrationsFn, **kwargs: t.Any) -> None:
+        """Run a migration function on every database, in place of
+        ``env.py``'s ``run_migrations_online``.
+
+        :param fn: Called with each database's current heads and migration
+            context; returns the steps to run.
+        :param kwargs: Passed to ``upgrade`` or ``downgrade`` in each revision.
+        """
+        contexts = self.migration_contexts
+
+        with _alembic.translate_errors(self.script_directory):
+            runner.run(contexts, fn, **kwargs)
+
+    def mkdir(self) -> None:
+        """Create the migrations directory, its ``script.py.mako`` template
+        and every version location, where they do not exist.
+
+        Alembic's ``generic`` template is used for a single database, and its
+        ``multidb`` template for several.
+        """
+        config = self.config
+        script_dir = config.get_main_option("script_location")
+        assert script_dir is not None
+        template = "multidb" if len(self.metadatas) > 1 else "generic"
+        source = os.path.join(config.get_template_directory(), template, "script.py.mako")
+        dest = os.path.join(script_dir, "script.py.mako")
+        os.makedirs(script_dir, exist_ok=True)
+
+        if not os.path.exists(dest):
+            shutil.copy(source, dest)
+
+        for location in _alembic.version_locations(self.script_directory):
+            os.makedirs(location, exist_ok=True)
+
+    def current(self) -> tuple[Script, ...]:
+        """The revisions the databases are at. With several databases, the
+        revisions any of them is at, each once.
+        """
+        seen: dict[str, Script] = {}
+
+        for revisions in self._current_by_database().values():
+            for rev in revisions:
+                seen.setdefault(rev.revision, rev)
+
+        return tuple(seen.values())
+
+    def _current_by_database(self) -> dict[str, tuple[Script, ...]]:
+        script = self.script_directory
+        result = {}
+
+        for name, context in self.migration_contexts.items():
+            with _alembic.translate_errors(script):
+                revisions = script.get_revisions(context.get_current_heads())
+
+            result[name] = tuple(r for r in revisions if r is not None)
+
+        return result
+
+    def current_by_database(self) -> dict[str, tuple[Script, ...]]:
+        """The revisions each database is at, by database name.
+
+        .. versionadded:: 4.0
+        """
+        return self._current_by_database()
+
+    def pending(self) -> dict[str, list[str]]:
+        """The ids of the revisions each database still has to apply to reach
+        the heads, in the order they would run, by database name.
+
+        .. versionadded:: 4.0
+        """
+        return {
+            name: self._pending(revisions)
+            for name, revisions in self._current_by_database().items()
+        }
+
+    def _pending(self, current: tuple[Script, ...]) -> list[str]:
+        script = self.script_directory
+        heads = tuple(r.revision for r in current)
+
+        with _alembic.translate_errors(script):
+            steps = _alembic.upgrade_steps(script, "heads", heads)
+
+        return [step.revision.revision for step in steps]
+
+    def needs_upgrade(self) -> bool:
+        """Whether any database is not at all of the head revisions.
+
+        .. versionchanged:: 4.0
+            Considers every database, not only ``"default"``.
+        """
+        heads = {r.revision for r in self.heads()}
+        return any(
+            {r.revision for r in revisions} != heads
+            for revisions in self._current_by_database().values()
+        )
+
+    def heads(self, resolve_dependencies: bool = False) -> tuple[Script, ...]:
+        """The revisions that have no child revisions.
+
+        :param resolve_dependencies: Treat dependencies as down revisions.
+        """
+        script = self.script_directory
+
+        with _alembic.translate_errors(script):
+            if resolve_dependencies:
+                return _scripts(script.get_revisions("heads"))
+
+            return _scripts(script.get_revisions(script.get_heads()))
+
+    def branches(self) -> list[Script]:
+        """The revisions that have more than one next revision."""
+        script = self.script_directory
+
+        with _alembic.translate_errors(script):
+            return [rev for rev in script.walk_revisions() if rev.is_branch_point]
+
+    def log(self, start: RevisionArg = "base", end: RevisionArg = "heads") -> list[Script]:
+        """The revisions between two points, newest first.
+
+        :param start: Only get entries since this revision. ``"current"``
+            means the revisions the databases are at.
+        :param end: Only get entries until this revision.
+        """
+        script = self.script_directory
+
+        with _alembic.translate_errors(script):
+            return list(
+                script.walk_revisions(
+                    self._log_bound(start),  # type: ignore[arg-type]
+                    self._log_bound(end),  # type: ignore[arg-type]
+                )
+            )
+
+    def _log_bound(self, rev: RevisionArg) -> list[str]:
+        if rev == "current":
+            return [r.revision for r in self.current()]
+
+        return resolver.to_ids(rev)
+
+    def stamp(self, target: RevisionArg = "heads") -> None:
+        """Set the databases' revision without running migrations.
+
+        :param target: The revision to set.
+        """
+        ids = resolver.to_ids(target)
+        script = self.script_directory
+
+        def do_stamp(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+            return _alembic.stamp_steps(script, ids, heads)
+
+        self.run_migrations(do_stamp)
+
+    def upgrade(self, target: RevisionArg | int = "heads") -> None:
+        """Run migrations to upgrade the databases.
+
+        :param target: The revision to go up to. A number that is not a
+            revision id is a count of steps.
+        """
+        script = self.script_directory
+        ids = resolver.movement_target(script.revision_map, target, down=False)
+        # Alembic takes a relative step only as a single string.
+        arg: str | list[str] = ids[0] if len(ids) == 1 else ids
+
+        def do_upgrade(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+            return _alembic.upgrade_steps(script, arg, heads)
+
+        self.run_migrations(do_upgrade)
+
+    def downgrade(self, target: RevisionArg | int = -1) -> None:
+        """Run migrations to downgrade the databases.
+
+        :param target: The revision to go down to. A number that is not a
+            revision id is a count of steps down.
+
+        .. versionchanged:: 4.0
+            A revision id made of digits is a revision, not a count.
+        """
+        script = self.script_directory
+        ids = resolver.movement_target(script.revision_map, target, down=True)
+
+        def do_downgrade(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+            return _alembic.downgrade_steps(script, ids[0], heads)
+
+        self.run_migrations(do_downgrade)
+
+    def revision(
+        self,
+        message: str,
+        empty: bool = False,
+        branch: str = "default",
+        parent: RevisionArg = "head",
+        splice: bool = False,
+        depend: RevisionArg | None = None,
+        label: str | t.Sequence[str] | None = None,
+        path: str | None = None,
+    ) -> list[Script | None]:
+        """Create a new revision. By default, autogenerate its operations by
+        comparing the models with the databases, which must be up to date.
+
+        :param message: Description of the revision.
+        :param empty: Don't autogenerate operations.
+        :param branch: The independent branch to add to. A branch with no
+            revisions yet starts from base with its name as a label. A history
+            without labels is the ``"default"`` branch.
+        :param parent: Parent revision(s) of this revision.
+        :param splice: Allow a parent that is not a head.
+        :param depend: Revision(s) this revision depends on.
+        :param label: Label(s) to apply to this revision.
+        :param path: The directory to write the revision to. A relative path
+            is relative to the app's root path.
+        :return: The new revisions.
+        :raise NotUpToDateError: If autogenerating and a database is behind.
+        """
+        script = self.script_directory
+        labels = [label] if isinstance(label, str) else list(label or ())
+        branch_paths = {
+            item[0]: item[1]
+            for item in self._state().settings.version_locations
+            if not isinstance(item, str)
+        }
+        plan = resolver.plan_revision(
+            script.revision_map,
+            branch=branch,
+            parents=resolver.to_ids(parent),
+            labels=labels,
+            path=path,
+            branch_paths=branch_paths,
+        )
+        version_path = resolve_path(plan.path, current_app.root_path) if plan.path else None
+        revision_context = _alembic.make_revision_context(
+            self.config,
+            script,
+            {
+                "message": message,
+                "sql": False,
+                "head": plan.parents,
+                "splice": splice,
+                "branch_label": plan.labels,
+                "version_path": version_path or script.dir,
+                "rev_id": self._unique_rev_id(),
+                "depends_on": resolver.to_ids(depend) if depend is not None else None,
+            },
+        )
+
+        if not empty:
+            self._require_up_to_date()
+
+        def do_revision(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+            if empty:
+                revision_context.run_no_autogenerate(heads, context)
+            else:
+                revision_context.run_autogenerate(heads, context)
+
+            return []
+
+        if not empty or util.asbool(self.config.get_main_option("revision_environment")):
+            self.run_migrations(do_revision)
+
+        with _alembic.translate_errors(script):
+            return list(revision_context.generate_scripts())
+
+    def merge(
+        self,
+        revisions: RevisionArg = "heads",
+        message: str | None = None,
+        label: str | t.Sequence[str] | None = None,
+    ) -> Script | None:
+        """Create a revision that merges several revisions.
+
+        :param revisions: The revisions to merge.
+        :param message: Description of the merge; defaults to naming the
+            merged revisions.
+        :param label: Label(s) to apply to the new revision.
+        :return: The new revision.
+        """
+        script = self.script_directory
+        ids = resolver.to_ids(revisions)
+
+        if message is None:
+            message = f"merge {', '.join(ids)}"
+
+        with _alembic.translate_errors(script):
+            return script.generate_revision(
+                revid=self._unique_rev_id(),
+                message=message,
+                head=ids,
+                branch_labels=label,
+                config=self.config,
+            )
+
+    def produce_migrations(self) -> MigrationScript:
+        """The :class:`~alembic.operations.ops.MigrationScript` a new revision
+        would be generated from. With several databases, ``upgrade_ops_list``
+        has one entry per database.
+        """
+        contexts = self.migration_contexts
+        scripts = [
+            autogenerate.produce_migrations(context, context.opts["target_metadata"])
+            for context in contexts.values()
+        ]
+        script = scripts[0]
+
+        if len(scripts) > 1:
+            for name, ops in zip(contexts, (s.upgrade_ops for s in scripts)):
+                assert ops is not None
+                ops.upgrade_token = f"{name}_upgrades"
+
+            script.upgrade_ops = [s.upgrade_ops for s in scripts]  # type: ignore[misc]
+            script.downgrade_ops = [s.downgrade_ops for s in scripts]  # type: ignore[misc]
+
+        return script
+
+    def diffs(self) -> dict[str, list[Diff]]:
+        """The differences between the models and each database, by database
+        name, as Alembic's ``compare_metadata`` describes them.
+
+        :raise NotUpToDateError: If a database is not at the head revisions.
+
+        .. versionadded:: 4.0
+        """
+        self._require_up_to_date()
+        return {
+            name: autogenerate.compare_metadata(context, context.opts["target_metadata"])
+            for name, context in self.migration_contexts.items()
+        }
+
+    def needs_revision(self) -> bool:
+        """Whether the models differ from any database.
+
+        :raise NotUpToDateError: If a database is not at the head revisions;
+            comparing it with the models would report the pending revisions
+            as changes.
+        """
+        return any(self.diffs().values())
+
+    def compare_metadata(self) -> list[Diff]:
+        """The differences between the models and the databases, as
+        Alembic's ``compare_metadata`` describes them. With several
+        databases, the differences of all of them; see :meth:`diffs` to tell
+        them apart.
+
+        :raise NotUpToDateError: If a database is not at the head revisions.
+
+        .. versionchanged:: 4.0
+            Works with several databases.
+        """
+        return [diff for diffs in self.diffs().values() for diff in diffs]
+
+    def _require_up_to_date(self) -> None:
+        for name, current in self._current_by_database().items():
+            pending = self._pending(current)
+
+            if pending:
+                raise NotUpToDateError(name, [r.revision for r in current], pending)
+
+
+def _pick_default(items: dict[str, _T]) -> _T:
+    if "default" in items:
+        return items["default"]
+
+    if len(items) == 1:
+        return next(iter(items.values()))
+
+    known = ", ".join(f"'{name}'" for name in items)
+    raise KeyError(
+        f"There is no 'default' database; pick one by name from {known}."
+    )
+
+
+def _scripts(revisions: t.Iterable[Script | None]) -> tuple[Script, ...]:
+    return tuple(r for r in revisions if r is not None)
+
+
+_T = t.TypeVar("_T")
+
+
+@dataclasses.dataclass
+class _AppState:
+    """What the extension keeps for each app."""
+
+    settings: AlembicSettings
+    context_settings: ContextSettings
+    config: Config
+    script: ScriptDirectory | None = None
+    targets: dict[str, Target] | None = None
+
+
+@dataclasses.dataclass
+class _ContextState:
+    """What the extension keeps for each app context: its connections."""
+
+    env: EnvironmentContext | None = None
+    contexts: dict[str, MigrationContext] | None = None
+    ops: dict[str, Operations] | None = None
+
+    def close(self) -> None:
+        if self.contexts is not None:
+            runner.close_contexts(self.contexts)

@@ -1,0 +1,165 @@
+"""Connect to each database and run a migration function on it.
+
+This takes the place of ``env.py``'s ``run_migrations_online``. No Flask here:
+the extension passes in the environment, the targets and the options.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import contextlib
+import typing as t
+from urllib.parse import quote
+from urllib.parse import quote_plus
+
+import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
+from alembic.operations import Operations
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+
+from ._alembic import MigrationsFn
+from ._alembic import set_migrations_fn
+from .errors import DatabaseError
+from .targets import Target
+from .targets import safe_url
+
+
+def open_contexts(
+    env: EnvironmentContext,
+    targets: cabc.Mapping[str, Target],
+    options: cabc.Mapping[str, t.Any],
+) -> dict[str, MigrationContext]:
+    """Connect to every database and configure a migration context for it.
+
+    Every database is connected to before any context is returned, so an
+    unreachable one stops the command before anything has run anywhere.
+
+    :param env: The environment the contexts are configured from.
+    :param targets: The databases, by name.
+    :param options: ``ALEMBIC_CONTEXT`` options for every context.
+    :raise DatabaseError: If a database cannot be connected to. Connections
+        already opened are closed.
+    """
+    multidb = len(targets) > 1
+    contexts: dict[str, MigrationContext] = {}
+
+    try:
+        for name, target in targets.items():
+            connection = connect(target)
+            tokens = {}
+
+            if multidb:
+                # The multidb template renders each database's operations
+                # into its own upgrade_<name>/downgrade_<name> functions.
+                tokens = {
+                    "upgrade_token": f"{name}_upgrades",
+                    "downgrade_token": f"{name}_downgrades",
+                }
+
+            try:
+                env.configure(
+                    connection=connection,
+                    target_metadata=target.metadata,
+                    **tokens,
+                    **options,
+                )
+            except BaseException:
+                connection.close()
+                raise
+
+            contexts[name] = env.get_context()
+            # Each configure writes into the same options dict, which the new
+            # context keeps a reference to. Give the next one its own copy.
+            env.context_opts = env.context_opts.copy()
+    except BaseException:
+        close_contexts(contexts)
+        raise
+
+    return contexts
+
+
+def connect(target: Target) -> sa.Connection:
+    """Open a connection to a database, with a message naming it if that
+    fails.
+
+    :raise DatabaseError: If the database is unreachable, refuses the
+        credentials, or its driver is missing.
+    """
+    try:
+        return target.engine.connect()
+    except (sa_exc.DBAPIError, sa_exc.NoSuchModuleError, ImportError) as e:
+        raise DatabaseError(
+            target.name,
+            safe_url(target.engine),
+            _reason(e, target.engine),
+            _fix(e),
+        ) from e
+
+
+def _reason(error: BaseException, engine: sa.Engine) -> str:
+    original = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(original).__name__
+    return mask_password(reason.rstrip("."), engine.url)
+
+
+def _fix(error: BaseException) -> str:
+    if isinstance(error, (ImportError, sa_exc.NoSuchModuleError)):
+        return "Install the database driver the URL names."
+
+    return "Check that the server is running and that the URL and credentials are right."
+
+
+def mask_password(text: str, url: sa.URL) -> str:
+    """Replace a URL's password in a text, in case a driver repeated it."""
+    if url.password:
+        password = str(url.password)
+
+        for form in {password, quote(password, safe=""), quote_plus(password)}:
+            text = text.replace(form, "***")
+
+    return text
+
+
+def close_contexts(contexts: cabc.Mapping[str, MigrationContext]) -> None:
+    """Close the connection of each context, rolling back anything left open."""
+    for context in contexts.values():
+        if context.connection is not None:
+            context.connection.close()
+
+
+def run(
+    contexts: cabc.Mapping[str, MigrationContext],
+    fn: MigrationsFn,
+    **kwargs: t.Any,
+) -> None:
+    """Run a migration function on every database.
+
+    Every database's transaction is begun before any migration runs. If one
+    fails, the ones still open are rolled back.
+
+    :param contexts: The configured contexts, by database name.
+    :param fn: Called with each database's current heads and its context;
+        returns the steps to run.
+    :param kwargs: Passed to each revision's ``upgrade`` or ``downgrade``.
+        With several databases, ``engine_name`` is added, as the ``multidb``
+        template expects.
+    """
+    multidb = len(contexts) > 1
+
+    with contextlib.ExitStack() as stack:
+        for context in contexts.values():
+            stack.enter_context(context.begin_transaction())
+
+        for name, context in contexts.items():
+            set_migrations_fn(context, fn)
+            run_kwargs = dict(kwargs)
+
+            if multidb:
+                run_kwargs["engine_name"] = name
+
+            # EnvironmentContext.run_migrations would use the last configured
+            # context only; run each one directly with its own operations.
+            with Operations.context(context):
+                context.run_migrations(**run_kwargs)
