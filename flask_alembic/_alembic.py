@@ -17,8 +17,8 @@ from alembic import util
 from alembic.autogenerate import RevisionContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from alembic.script import revision as revision_mod
+from alembic.script import ScriptDirectory
 
 from .errors import MultipleHeadsError
 from .errors import RevisionError
@@ -63,7 +63,7 @@ def set_migrations_fn(context: MigrationContext, fn: MigrationsFn) -> None:
     are configured before the command that runs is known, and several are
     configured for several databases. There is no public setter.
     """
-    context._migrations_fn = fn  # type: ignore[assignment]
+    context._migrations_fn = fn
 
 
 def make_revision_context(
@@ -81,7 +81,7 @@ def version_locations(script: ScriptDirectory) -> list[str]:
     ``ScriptDirectory._version_locations`` resolves package resources and the
     script location's default; ``mkdir`` creates each of them.
     """
-    return list(script._version_locations)
+    return [str(path) for path in script._version_locations]
 
 
 def ancestors(
@@ -117,7 +117,7 @@ def translate_errors(script: ScriptDirectory | None = None) -> cabc.Iterator[Non
             cause = e.__cause__
 
         if isinstance(cause, revision_mod.MultipleHeads):
-            raise MultipleHeadsError(cause.heads, cause.argument) from e
+            raise MultipleHeadsError(cause.heads, cause.argument or "head") from e
 
         if isinstance(cause, revision_mod.ResolutionError):
             known = _known_names(script) if script is not None else []

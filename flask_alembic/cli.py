@@ -256,7 +256,10 @@ def revision(
 @click.option("-l", "--label", multiple=True, help="Label(s) to apply to the revision.")
 @pass_alembic
 def merge(
-    alembic: Alembic, revisions: tuple[str, ...], message: str | None, label: tuple[str, ...]
+    alembic: Alembic,
+    revisions: tuple[str, ...],
+    message: str | None,
+    label: tuple[str, ...],
 ) -> None:
     """Generate a merge revision."""
     alembic.merge(list(revisions) or "heads", message, list(label))

@@ -23,7 +23,7 @@ from .errors import ConfigError
 PathSeparator = t.Literal["os", "space", "newline", ":", ";"]
 
 #: A scalar that can be written into Alembic's ini-style configuration.
-Scalar = t.Union[str, int, float, bool]
+Scalar = str | int | float | bool
 
 Callback = t.Callable[..., t.Any]
 
@@ -91,12 +91,12 @@ class AlembicSettings(BaseModel):
         for key, value in (self.model_extra or {}).items():
             if isinstance(value, dict):
                 for inner_key, inner in value.items():
-                    if not isinstance(inner, Scalar):  # type: ignore[arg-type]
+                    if not isinstance(inner, Scalar):
                         problems.append(
                             f"'{key}.{inner_key}' must be a string, number or"
                             f" boolean, not {type(inner).__name__}"
                         )
-            elif not isinstance(value, Scalar):  # type: ignore[arg-type]
+            elif not isinstance(value, Scalar):
                 problems.append(
                     f"'{key}' must be a string, number, boolean or a dict of"
                     f" them, not {type(value).__name__}"
@@ -117,9 +117,7 @@ class ContextSettings(BaseModel):
     hooks. A key that looks like a misspelling of a listed one is an error.
     """
 
-    model_config = ConfigDict(
-        extra="allow", frozen=True, arbitrary_types_allowed=True
-    )
+    model_config = ConfigDict(extra="allow", frozen=True, arbitrary_types_allowed=True)
 
     compare_type: bool | Callback = Field(
         True, description="Compare column types when autogenerating."
@@ -234,8 +232,10 @@ def load_settings(
         for key, why in _RESERVED_CONTEXT_KEYS.items():
             if key in context:
                 problems.append(
-                    (f"ALEMBIC_CONTEXT.{key}", f"is set by flask_alembic ({why});"
-                     " remove it")
+                    (
+                        f"ALEMBIC_CONTEXT.{key}",
+                        f"is set by flask_alembic ({why}); remove it",
+                    )
                 )
 
     if problems or alembic_settings is None or context_settings is None:
@@ -386,8 +386,11 @@ def _check_interpolation(config: Config) -> None:
                     path = f"ALEMBIC.{section}.{key}"
 
                 problems.append(
-                    (path, "Alembic reads '%' as an interpolation; write '%%' for"
-                     " a literal '%' (e.g. '%%(rev)s_%%(slug)s')")
+                    (
+                        path,
+                        "Alembic reads '%' as an interpolation; write '%%' for"
+                        " a literal '%' (e.g. '%%(rev)s_%%(slug)s')",
+                    )
                 )
 
     if problems:

@@ -60,9 +60,7 @@ class DatabaseError(FlaskAlembicError):
         self.url = url
         self.reason = reason
         self.fix = fix
-        super().__init__(
-            f"Could not use database '{name}' ({url}): {reason}. {fix}"
-        )
+        super().__init__(f"Could not use database '{name}' ({url}): {reason}. {fix}")
 
 
 class RevisionError(FlaskAlembicError, CommandError):

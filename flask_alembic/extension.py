@@ -23,8 +23,9 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script
 from alembic.script import ScriptDirectory
-from flask import Flask
 from flask import current_app
+from flask import Flask
+from flask.ctx import AppContext
 from flask.globals import app_ctx
 
 from . import _alembic
@@ -38,11 +39,11 @@ from .config import make_alembic_config
 from .config import resolve_path
 from .errors import DuplicateRevisionIdError
 from .errors import NotUpToDateError
-from .targets import MetaDatas
-from .targets import Target
 from .targets import find_targets
+from .targets import MetaDatas
 from .targets import normalize_engines
 from .targets import normalize_metadatas
+from .targets import Target
 
 #: One difference autogenerate found, as Alembic describes it: a tuple such
 #: as ``("add_table", Table)``, or a list of ``modify_*`` tuples.
@@ -88,7 +89,7 @@ class Alembic:
         self.metadatas: dict[str, MetaDatas] = normalize_metadatas(metadatas)
         self.engines: dict[str, sa.Engine] = normalize_engines(engines)
         self._apps: WeakKeyDictionary[Flask, _AppState] = WeakKeyDictionary()
-        self._contexts: WeakKeyDictionary[t.Any, _ContextState] = (
+        self._contexts: WeakKeyDictionary[AppContext, _ContextState] = (
             WeakKeyDictionary()
         )
 
@@ -171,7 +172,7 @@ class Alembic:
 
     def _context_state(self) -> _ContextState:
         self._state()
-        ctx = app_ctx._get_current_object()
+        ctx = _current_app_context()
 
         if ctx not in self._contexts:
             self._contexts[ctx] = _ContextState()
@@ -179,7 +180,7 @@ class Alembic:
         return self._contexts[ctx]
 
     def _teardown(self, exc: BaseException | None = None) -> None:
-        state = self._contexts.pop(app_ctx._get_current_object(), None)
+        state = self._contexts.pop(_current_app_context(), None)
 
         if state is not None:
             state.close()
@@ -352,7 +353,9 @@ class Alembic:
         script_dir = config.get_main_option("script_location")
         assert script_dir is not None
         template = "multidb" if len(self.metadatas) > 1 else "generic"
-        source = os.path.join(config.get_template_directory(), template, "script.py.mako")
+        source = os.path.join(
+            config.get_template_directory(), template, "script.py.mako"
+        )
         dest = os.path.join(script_dir, "script.py.mako")
         os.makedirs(script_dir, exist_ok=True)
 
@@ -445,7 +448,9 @@ class Alembic:
         with _alembic.translate_errors(script):
             return [rev for rev in script.walk_revisions() if rev.is_branch_point]
 
-    def log(self, start: RevisionArg = "base", end: RevisionArg = "heads") -> list[Script]:
+    def log(
+        self, start: RevisionArg = "base", end: RevisionArg = "heads"
+    ) -> list[Script]:
         """The revisions between two points, newest first.
 
         :param start: Only get entries since this revision. ``"current"``
@@ -557,7 +562,9 @@ class Alembic:
             path=path,
             branch_paths=branch_paths,
         )
-        version_path = resolve_path(plan.path, current_app.root_path) if plan.path else None
+        version_path = (
+            resolve_path(plan.path, current_app.root_path) if plan.path else None
+        )
         revision_context = _alembic.make_revision_context(
             self.config,
             script,
@@ -584,7 +591,9 @@ class Alembic:
 
             return []
 
-        if not empty or util.asbool(self.config.get_main_option("revision_environment")):
+        if not empty or util.asbool(
+            self.config.get_main_option("revision_environment")
+        ):
             self.run_migrations(do_revision)
 
         with _alembic.translate_errors(script):
@@ -615,7 +624,7 @@ class Alembic:
                 revid=self._unique_rev_id(),
                 message=message,
                 head=ids,
-                branch_labels=label,
+                branch_labels=[label] if isinstance(label, str) else list(label or ()),
                 config=self.config,
             )
 
@@ -632,7 +641,9 @@ class Alembic:
         script = scripts[0]
 
         if len(scripts) > 1:
-            for name, ops in zip(contexts, (s.upgrade_ops for s in scripts)):
+            for name, ops in zip(
+                contexts, (s.upgrade_ops for s in scripts), strict=True
+            ):
                 assert ops is not None
                 ops.upgrade_token = f"{name}_upgrades"
 
@@ -651,7 +662,9 @@ class Alembic:
         """
         self._require_up_to_date()
         return {
-            name: autogenerate.compare_metadata(context, context.opts["target_metadata"])
+            name: autogenerate.compare_metadata(
+                context, context.opts["target_metadata"]
+            )
             for name, context in self.migration_contexts.items()
         }
 
@@ -693,9 +706,13 @@ def _pick_default(items: dict[str, _T]) -> _T:
         return next(iter(items.values()))
 
     known = ", ".join(f"'{name}'" for name in items)
-    raise KeyError(
-        f"There is no 'default' database; pick one by name from {known}."
-    )
+    raise KeyError(f"There is no 'default' database; pick one by name from {known}.")
+
+
+def _current_app_context() -> AppContext:
+    # The proxy's target is the context object itself, which identifies one
+    # app context for as long as it is pushed.
+    return app_ctx._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
 def _scripts(revisions: t.Iterable[Script | None]) -> tuple[Script, ...]:

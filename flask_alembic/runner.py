@@ -21,8 +21,8 @@ from alembic.runtime.migration import MigrationContext
 from ._alembic import MigrationsFn
 from ._alembic import set_migrations_fn
 from .errors import DatabaseError
-from .targets import Target
 from .targets import safe_url
+from .targets import Target
 
 
 def open_contexts(
@@ -47,7 +47,7 @@ def open_contexts(
     try:
         for name, target in targets.items():
             connection = connect(target)
-            tokens = {}
+            tokens: dict[str, t.Any] = {}
 
             if multidb:
                 # The multidb template renders each database's operations
@@ -108,7 +108,9 @@ def _fix(error: BaseException) -> str:
     if isinstance(error, (ImportError, sa_exc.NoSuchModuleError)):
         return "Install the database driver the URL names."
 
-    return "Check that the server is running and that the URL and credentials are right."
+    return (
+        "Check that the server is running and that the URL and credentials are right."
+    )
 
 
 def mask_password(text: str, url: sa.URL) -> str:

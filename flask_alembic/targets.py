@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from .errors import TargetError
 
 #: One metadata, or several that together describe one database.
-MetaDatas = t.Union[sa.MetaData, list[sa.MetaData]]
+MetaDatas = sa.MetaData | list[sa.MetaData]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,6 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
-
 from flask_alembic import Alembic
 
 BACKENDS = ("sqlite", "postgresql", "mariadb")
@@ -78,9 +77,7 @@ def integration(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_url(
-    backend: str, tmp_path: Path
-) -> cabc.Iterator[cabc.Callable[..., str]]:
+def make_url(backend: str, tmp_path: Path) -> cabc.Iterator[cabc.Callable[..., str]]:
     """Create a fresh, empty database on a backend and return its URL. It is
     dropped when the test ends.
     """

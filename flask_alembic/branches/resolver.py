@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
-import typing as t
 
 from alembic.script import Script
 from alembic.script.revision import RevisionError as AlembicRevisionError
@@ -18,7 +17,7 @@ from .._alembic import ancestors
 from ..errors import MultipleHeadsError
 
 #: A revision as the API accepts it: an id, a label, a ``Script``, or several.
-RevisionArg = t.Union[str, Script, cabc.Sequence[t.Union[str, Script]]]
+RevisionArg = str | Script | cabc.Sequence[str | Script]
 
 #: The branch a history without labels belongs to.
 DEFAULT_BRANCH = "default"
