@@ -84,28 +84,8 @@ class AlembicSettings(BaseModel):
         None, description="Paths to prepend to ``sys.path`` when loading revisions."
     )
 
-    @pydantic.model_validator(mode="after")
-    def _check_extra(self) -> AlembicSettings:
-        problems = []
-
-        for key, value in (self.model_extra or {}).items():
-            if isinstance(value, dict):
-                for inner_key, inner in value.items():
-                    if not isinstance(inner, Scalar):
-                        problems.append(
-                            f"'{key}.{inner_key}' must be a string, number or"
-                            f" boolean, not {type(inner).__name__}"
-                        )
-            elif not isinstance(value, Scalar):
-                problems.append(
-                    f"'{key}' must be a string, number, boolean or a dict of"
-                    f" them, not {type(value).__name__}"
-                )
-
-        if problems:
-            raise ValueError("; ".join(problems))
-
-        return self
+    #: Other Alembic main options, and dicts that become config sections.
+    __pydantic_extra__: dict[str, Scalar | dict[str, Scalar]] = Field(init=False)
 
 
 class ContextSettings(BaseModel):
@@ -225,7 +205,11 @@ def load_settings(
         AlembicSettings, "ALEMBIC", alembic, alembic_known, problems
     )
     context_settings = _validate(
-        ContextSettings, "ALEMBIC_CONTEXT", context, context_known, problems
+        ContextSettings,
+        "ALEMBIC_CONTEXT",
+        context,
+        context_known | set(_RESERVED_CONTEXT_KEYS),
+        problems,
     )
 
     if isinstance(context, dict):
@@ -237,6 +221,11 @@ def load_settings(
                         f"is set by flask_alembic ({why}); remove it",
                     )
                 )
+
+    if alembic_settings is not None:
+        # Check a stray "%" now, with the other problems. The paths do not
+        # matter here; make_alembic_config escapes them.
+        problems.extend(_build_config(alembic_settings)[1])
 
     if problems or alembic_settings is None or context_settings is None:
         raise ConfigError(problems)
@@ -259,13 +248,14 @@ def _validate(
         problems.append((name, f"must be a dict, not {type(data).__name__}"))
         return None
 
+    typos = set()
+
     for key in data:
-        if not isinstance(key, str):
-            problems.append((name, f"keys must be strings, not {key!r}"))
-        elif key not in known:
+        if isinstance(key, str) and key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
 
             if close:
+                typos.add(key)
                 problems.append(
                     (f"{name}.{key}", f"unknown key; did you mean '{close[0]}'?")
                 )
@@ -273,18 +263,131 @@ def _validate(
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as e:
-        for error in e.errors():
-            # Drop the union member names pydantic adds to locations, such as
-            # "str" or "tuple[str, str]"; users know keys and indexes.
-            loc = [
-                str(part)
-                for part in error["loc"]
-                if isinstance(part, int) or part in data or "[" not in str(part)
-            ]
-            path = ".".join([name, *loc])
-            problems.append((path, _pydantic_message(error)))
+        for loc, message in _describe_errors(e.errors(), data):
+            # A misspelled key is reported once, as a typo: its value was
+            # meant for the key it resembles, not for an Alembic option.
+            if not (loc and loc[0] in typos):
+                problems.append((".".join([name, *map(str, loc)]), message))
 
         return None
+
+
+#: How union members, named by pydantic in error locations, read in a message.
+_MEMBER_NAMES = {
+    "str": "a string",
+    "int": "a number",
+    "float": "a number",
+    "bool": "a boolean",
+    "callable": "a callable",
+    "list[callable]": "a list of callables",
+    "tuple[str, str]": "a (branch, path) pair",
+}
+
+_Loc = tuple[str | int, ...]
+
+
+def _describe_errors(errors: t.Sequence[t.Any], data: t.Any) -> list[tuple[_Loc, str]]:
+    """Turn pydantic's errors into ``(key path, message)`` pairs.
+
+    Pydantic puts the name of each union member it tried into the location,
+    such as ``str`` or ``tuple[str, str]``, and reports one error per member.
+    Users know keys and indexes, not member names: the member names are
+    dropped, and the errors of a value that matched no member become one
+    message naming what it may be. When one member matched the value's shape
+    (a dict or a list) and failed further in, only that member's errors are
+    kept, since they point at the actual mistake.
+    """
+    result: list[tuple[_Loc, str]] = []
+    unions: dict[_Loc, list[tuple[str, _Loc, t.Any]]] = {}
+
+    for error in errors:
+        real, member, rest = _split_loc(error["loc"], data)
+
+        if member is None:
+            result.append((real, _pydantic_message(error)))
+            continue
+
+        if real not in unions:
+            unions[real] = []
+            # Keep the order pydantic reported in; filled in below.
+            result.append((real, ""))
+
+        unions[real].append((member, rest, error))
+
+    for index, (loc, message) in enumerate(result):
+        if message or loc not in unions:
+            continue
+
+        members = unions.pop(loc)
+        value = _lookup(data, loc)
+        deeper = [
+            {**error, "loc": (*loc, *rest)}
+            for _, rest, error in members
+            if rest and _contains(value, rest[0])
+        ]
+
+        if deeper:
+            result[index : index + 1] = _describe_errors(deeper, data)
+            continue
+
+        names: list[str] = []
+
+        for member, _, _ in members:
+            described = _MEMBER_NAMES.get(member, _generic_member(member))
+
+            if described not in names:
+                names.append(described)
+
+        expected = (
+            names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        )
+        result[index] = (loc, f"Input should be {expected} (got {value!r})")
+
+    return result
+
+
+def _generic_member(member: str) -> str:
+    for prefix, name in (("dict[", "a dict"), ("list[", "a list")):
+        if member.startswith(prefix):
+            return name
+
+    return member
+
+
+def _split_loc(
+    loc: t.Sequence[str | int], data: t.Any
+) -> tuple[_Loc, str | None, _Loc]:
+    """Split an error location at the first union member name: the real
+    keys and indexes before it, the member name, and the rest.
+    """
+    current = data
+
+    for index, part in enumerate(loc):
+        if isinstance(part, str) and not (
+            isinstance(current, dict) and part in current
+        ):
+            return tuple(loc[:index]), part, tuple(loc[index + 1 :])
+
+        current = current[part] if _contains(current, part) else None
+
+    return tuple(loc), None, ()
+
+
+def _contains(value: t.Any, part: str | int) -> bool:
+    if isinstance(value, dict):
+        return part in value
+
+    if isinstance(value, (list, tuple)) and isinstance(part, int):
+        return -len(value) <= part < len(value)
+
+    return False
+
+
+def _lookup(data: t.Any, loc: _Loc) -> t.Any:
+    for part in loc:
+        data = data[part]
+
+    return data
 
 
 def _pydantic_message(error: t.Any) -> str:
@@ -322,6 +425,20 @@ def make_alembic_config(
     :raise ConfigError: If a value cannot be read back, such as a ``%`` that
         is not doubled.
     """
+    config, problems = _build_config(settings, root_path, databases)
+
+    if problems:
+        raise ConfigError(problems)
+
+    return config
+
+
+def _build_config(
+    settings: AlembicSettings, root_path: str = "/", databases: t.Sequence[str] = ()
+) -> tuple[Config, list[tuple[str, str]]]:
+    """Build the Alembic config, and list the options whose ``%`` Alembic
+    cannot read.
+    """
     config = Config()
     script_location = resolve_path(settings.script_location, root_path)
     version_locations = [script_location]
@@ -337,6 +454,7 @@ def make_alembic_config(
         "version_locations", _escape(separator.join(version_locations))
     )
     handled = {"script_location", "path_separator", "version_locations"}
+    bad: list[tuple[str, str]] = []
 
     for key, value in settings.model_dump(exclude_none=True).items():
         if key in handled:
@@ -344,15 +462,60 @@ def make_alembic_config(
 
         if isinstance(value, dict):
             for inner_key, inner_value in value.items():
-                config.set_section_option(key, inner_key, _to_ini(inner_value))
+                _set(config, key, inner_key, inner_value, bad)
         else:
-            config.set_main_option(key, _to_ini(value))
+            _set(config, config.config_ini_section, key, value, bad)
 
     if len(databases) > 1:
         config.set_main_option("databases", ", ".join(databases))
 
-    _check_interpolation(config)
-    return config
+    # Read every option back, so a stray "%" fails at init_app instead of
+    # deep inside Alembic when a revision is generated.
+    parser = config.file_config
+
+    for section in parser.sections():
+        for key in parser.options(section):
+            try:
+                parser.get(section, key)
+            except configparser.InterpolationError:
+                bad.append((section, key))
+
+    # Report in the order the keys were given, not the order they failed.
+    order = [
+        (section, key)
+        for section in parser.sections()
+        for key in parser.options(section)
+    ]
+    problems = []
+
+    for section, key in sorted(set(bad), key=order.index):
+        path = f"ALEMBIC.{key}"
+
+        if section != config.config_ini_section:
+            path = f"ALEMBIC.{section}.{key}"
+
+        problems.append(
+            (
+                path,
+                "Alembic reads '%' as the start of an interpolation; write '%%'"
+                " for a literal '%' (e.g. '%%(rev)s_%%(slug)s')",
+            )
+        )
+
+    return config, problems
+
+
+def _set(
+    config: Config, section: str, key: str, value: Scalar, bad: list[tuple[str, str]]
+) -> None:
+    # ConfigParser.set rejects some stray "%" at once, with a ValueError that
+    # names neither the key nor the fix; the rest fail when read back.
+    try:
+        config.set_section_option(section, key, _to_ini(value))
+    except ValueError:
+        # Keep the key's place in the order of options; "" cannot fail again.
+        config.set_section_option(section, key, "")
+        bad.append((section, config.file_config.optionxform(key)))
 
 
 def _escape(path: str) -> str:
@@ -366,32 +529,3 @@ def _to_ini(value: Scalar) -> str:
         return "true" if value else "false"
 
     return str(value)
-
-
-def _check_interpolation(config: Config) -> None:
-    """Read every option back, so a stray ``%`` fails at ``init_app`` instead
-    of deep inside Alembic when a revision is generated.
-    """
-    parser = config.file_config
-    problems = []
-
-    for section in parser.sections():
-        for key in parser.options(section):
-            try:
-                parser.get(section, key)
-            except configparser.InterpolationError:
-                path = f"ALEMBIC.{key}"
-
-                if section != config.config_ini_section:
-                    path = f"ALEMBIC.{section}.{key}"
-
-                problems.append(
-                    (
-                        path,
-                        "Alembic reads '%' as an interpolation; write '%%' for"
-                        " a literal '%' (e.g. '%%(rev)s_%%(slug)s')",
-                    )
-                )
-
-    if problems:
-        raise ConfigError(problems)

@@ -15,7 +15,9 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "app.py"
 
 
 @pytest.fixture
-def example(url: str, monkeypatch: pytest.MonkeyPatch) -> cabc.Iterator[types.ModuleType]:
+def example(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> cabc.Iterator[types.ModuleType]:
     """The example app, with its database on the test's backend."""
     monkeypatch.setenv("DATABASE_URL", url)
     spec = importlib.util.spec_from_file_location("example_app", EXAMPLE)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import re
 
 from alembic.script import Script
+from alembic.script.revision import Revision
 from alembic.script.revision import RevisionError as AlembicRevisionError
 from alembic.script.revision import RevisionMap
 
-from .._alembic import ancestors
 from ..errors import MultipleHeadsError
 
 #: A revision as the API accepts it: an id, a label, a ``Script``, or several.
@@ -43,6 +44,10 @@ def is_revision_id(revision_map: RevisionMap, value: str) -> bool:
     """Whether ``value`` is exactly the id of a known revision, not only a
     prefix of one.
     """
+    if not value:
+        # Alembic asserts on an empty id instead of raising.
+        return False
+
     try:
         rev = revision_map.get_revision(value)
     except AlembicRevisionError:
@@ -57,9 +62,10 @@ def movement_target(
     """Resolve an upgrade or downgrade target.
 
     A number that is exactly a revision id names that revision; revision ids
-    made from timestamps are numbers too. Any other unsigned number is a
-    count of steps: up for upgrade, down for downgrade. Signed numbers and
-    everything else pass through.
+    made from timestamps are numbers too. Any other number is a count of
+    steps: an unsigned one goes up for upgrade and down for downgrade, as
+    ``flask db downgrade 2`` always did; a downgrade never goes up. Everything
+    else passes through.
 
     :param revision_map: The known revisions.
     :param target: What the user asked for.
@@ -71,11 +77,20 @@ def movement_target(
 
     ids = to_ids(target)
 
-    if len(ids) == 1 and ids[0].isdigit() and not is_revision_id(revision_map, ids[0]):
+    if (
+        len(ids) == 1
+        and _STEPS.fullmatch(ids[0])
+        and not is_revision_id(revision_map, ids[0])
+    ):
         steps = int(ids[0])
-        return [f"{-steps if down else steps:+d}"]
+        return [f"{-abs(steps) if down else steps:+d}"]
 
     return ids
+
+
+#: A relative step count. ASCII digits only: ``str.isdigit`` accepts
+#: characters such as "²" that ``int`` rejects.
+_STEPS = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +137,7 @@ def plan_revision(
     if not branch:
         return RevisionPlan(parents, labels, path)
 
-    if path is None:
+    if not path:
         path = branch_paths.get(branch)
 
     if _branch_exists(revision_map, branch):
@@ -133,28 +148,81 @@ def plan_revision(
         unlabelled = _unlabelled_heads(revision_map)
 
         if unlabelled:
-            if parents != ["head"]:
+            if "head" not in parents:
                 return RevisionPlan(parents, labels, path)
 
             if len(unlabelled) > 1:
                 raise MultipleHeadsError(unlabelled, "head")
 
-            return RevisionPlan(unlabelled, labels, path)
+            parents = [unlabelled[0] if p == "head" else p for p in parents]
+            return RevisionPlan(parents, labels, path)
 
     return RevisionPlan(["base"], [branch, *labels], path)
 
 
 def _branch_exists(revision_map: RevisionMap, branch: str) -> bool:
-    try:
-        return any(r is not None for r in revision_map.get_revisions(branch))
-    except AlembicRevisionError:
-        return False
+    """Whether a revision carries ``branch`` as a label.
+
+    ``get_revisions`` is not used: it also matches a prefix of a revision id,
+    so a branch named ``ab`` would "exist" once a revision ``ab12...`` does.
+    Every revision is looked at, not only the heads: a revision added to a
+    cached map does not get the labels of its ancestors.
+    """
+    return any(branch in rev.branch_labels for rev in _walk(revision_map))
+
+
+def _walk(revision_map: RevisionMap) -> cabc.Iterator[Revision]:
+    """Every revision reachable from the heads through ``down_revision``."""
+    seen: set[str] = set()
+    todo = list(revision_map.heads)
+
+    while todo:
+        rev = _get(revision_map, todo.pop())
+
+        if rev.revision not in seen:
+            seen.add(rev.revision)
+            yield rev
+            todo.extend(_down(rev))
 
 
 def _unlabelled_heads(revision_map: RevisionMap) -> list[str]:
-    """The heads none of whose ancestors carries a branch label."""
-    return [
-        head
-        for head in revision_map.heads
-        if not any(rev.branch_labels for rev in ancestors(revision_map, head))
-    ]
+    """The heads none of whose ancestors carries a branch label.
+
+    Only ``down_revision`` is followed: a revision of the unlabelled history
+    that depends on a revision of a labelled branch is still unlabelled.
+    """
+    result = []
+
+    for head in revision_map.heads:
+        seen: set[str] = set()
+        todo = [head]
+        labelled = False
+
+        while todo and not labelled:
+            rev = _get(revision_map, todo.pop())
+            labelled = bool(rev.branch_labels)
+            seen.add(rev.revision)
+            todo.extend(p for p in _down(rev) if p not in seen)
+
+        if not labelled:
+            result.append(head)
+
+    return result
+
+
+def _get(revision_map: RevisionMap, revision: str) -> Revision:
+    rev = revision_map.get_revision(revision)
+    assert rev is not None
+    return rev
+
+
+def _down(rev: Revision) -> tuple[str, ...]:
+    down = rev.down_revision
+
+    if down is None:
+        return ()
+
+    if isinstance(down, str):
+        return (down,)
+
+    return tuple(down)
