@@ -19,8 +19,11 @@ from alembic.script import Script
 from alembic.util import CommandError
 from flask import current_app
 from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
+from ._alembic import translate_errors
 from .errors import FlaskAlembicError
+from .errors import MultipleHeadsError
 
 if t.TYPE_CHECKING:
     from .extension import Alembic
@@ -48,6 +51,7 @@ class _Group(AppGroup):
 
 @click.group("db", cls=_Group)
 @click.pass_context
+@with_appcontext
 def cli(ctx: click.Context) -> None:
     """Perform database migrations."""
     ctx.obj = current_app.extensions["alembic"]
@@ -145,7 +149,12 @@ def log(alembic: Alembic, start: str, end: str, verbose: bool) -> None:
 @pass_alembic
 def show(alembic: Alembic, revisions: tuple[str, ...]) -> None:
     """Show the given revisions."""
-    for rev in alembic.script_directory.get_revisions(revisions):
+    script = alembic.script_directory
+
+    with translate_errors(script):
+        found = script.get_revisions(revisions)
+
+    for rev in found:
         if rev is not None:
             click.echo(rev.cmd_format(True))
 
@@ -238,16 +247,26 @@ def revision(
     path: str | None,
 ) -> None:
     """Generate a new revision."""
-    alembic.revision(
-        message,
-        empty=empty,
-        branch=branch,
-        parent=list(parent),
-        splice=splice,
-        depend=list(depend) or None,
-        label=list(label),
-        path=path,
-    )
+    try:
+        alembic.revision(
+            message,
+            empty=empty,
+            branch=branch,
+            parent=list(parent),
+            splice=splice,
+            depend=list(depend) or None,
+            label=list(label),
+            path=path,
+        )
+    except MultipleHeadsError as e:
+        # The library's message suggests 'heads', which is not a parent.
+        # Name the option that picks one instead.
+        heads = ", ".join(e.heads)
+        raise click.ClickException(
+            f"Branch '{branch}' has several heads ({heads}), so the parent of"
+            " the new revision is ambiguous. Pass one with '--parent', or run"
+            " 'flask db merge' to join them first."
+        ) from e
 
 
 @cli.command()

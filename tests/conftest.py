@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
+
 from flask_alembic import Alembic
 
 BACKENDS = ("sqlite", "postgresql", "mariadb")

@@ -21,6 +21,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+
 from flask_alembic import ConfigError
 from flask_alembic.config import load_settings
 from flask_alembic.config import make_alembic_config

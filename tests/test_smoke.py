@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask.testing import FlaskCliRunner
+
 from flask_alembic import Alembic
 
 from .conftest import table_names
