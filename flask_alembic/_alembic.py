@@ -18,6 +18,7 @@ from alembic.autogenerate import RevisionContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import revision as revision_mod
+from alembic.script import Script
 from alembic.script import ScriptDirectory
 
 from .errors import MultipleHeadsError
@@ -95,6 +96,27 @@ def ancestors(
     return list(revision_map._get_ancestor_nodes([rev]))
 
 
+def inherit_branch_labels(script: ScriptDirectory, revision: Script | None) -> None:
+    """Give a revision just written the branch labels of its ancestors, as it
+    would have when the history is read from its files.
+
+    ``RevisionMap.add_revision``, which ``generate_revision`` calls, only
+    spreads the new revision's own labels; loading the map also spreads each
+    ancestor's labels down to its descendants. Without this, ``heads`` would
+    show a revision made in this process without its branch label. The
+    labels a revision declares itself are in ``Revision._orig_branch_labels``.
+    """
+    if revision is None:
+        return
+
+    ancestors = script.revision_map._get_ancestor_nodes(
+        [revision], include_dependencies=False
+    )
+
+    for ancestor in ancestors:
+        revision.branch_labels.update(ancestor._orig_branch_labels)
+
+
 @contextlib.contextmanager
 def translate_errors(script: ScriptDirectory | None = None) -> cabc.Iterator[None]:
     """Turn Alembic's revision errors into flask_alembic's, keeping the data
@@ -124,7 +146,17 @@ def translate_errors(script: ScriptDirectory | None = None) -> cabc.Iterator[Non
             close = difflib.get_close_matches(cause.argument, known, n=3)
             raise UnknownRevisionError(cause.argument, close) from e
 
-        raise RevisionError(str(e)) from e
+        message = str(e)
+
+        if message.startswith("Relative revision"):
+            # "Relative revision -5 didn't produce 5 migrations": there are
+            # fewer revisions in that direction than steps asked for.
+            message += (
+                ": there are fewer revisions in that direction. Run"
+                " 'flask db log' to list them."
+            )
+
+        raise RevisionError(message) from e
 
 
 def _known_names(script: ScriptDirectory) -> list[str]:

@@ -84,12 +84,7 @@ def current(
     by_database = alembic.current_by_database()
 
     if check_heads:
-        heads = {r.revision for r in alembic.heads()}
-        behind = [
-            name
-            for name, revisions in by_database.items()
-            if {r.revision for r in revisions} != heads
-        ]
+        behind = [name for name, pending in alembic.pending().items() if pending]
 
         if behind:
             if len(by_database) == 1:
@@ -248,7 +243,7 @@ def revision(
 ) -> None:
     """Generate a new revision."""
     try:
-        alembic.revision(
+        scripts = alembic.revision(
             message,
             empty=empty,
             branch=branch,
@@ -268,6 +263,8 @@ def revision(
             " 'flask db merge' to join them first."
         ) from e
 
+    _echo_generated(scripts)
+
 
 @cli.command()
 @click.argument("revisions", nargs=-1)
@@ -281,7 +278,13 @@ def merge(
     label: tuple[str, ...],
 ) -> None:
     """Generate a merge revision."""
-    alembic.merge(list(revisions) or "heads", message, list(label))
+    _echo_generated([alembic.merge(list(revisions) or "heads", message, list(label))])
+
+
+def _echo_generated(scripts: cabc.Iterable[Script | None]) -> None:
+    for script in scripts:
+        if script is not None:
+            click.echo(f"Generating {script.path} ...  done")
 
 
 def _format(rev: Script, verbose: bool) -> str:
@@ -353,36 +356,40 @@ def _qualify(schema: str | None, name: str) -> str:
 
 @contextlib.contextmanager
 def _progress_logging() -> cabc.Iterator[None]:
-    """Show Alembic's INFO lines on stderr while a command runs, unless a
-    handler the application configured already prints them to the terminal.
-    The handler is removed afterwards; the application's own handlers still
-    receive every record.
+    """Show Alembic's progress lines while a command runs.
+
+    Where the application has not set the levels, ``alembic`` logs at INFO and
+    the noisy loggers at WARNING, for the command only. A handler printing to
+    stderr is added unless one the application configured already prints to
+    the terminal, so no line shows twice and the application's own handlers
+    still receive every record. Everything is restored afterwards.
     """
     logger = logging.getLogger("alembic")
+    levels = {"alembic": logging.INFO}
+    levels.update(dict.fromkeys(_NOISY_LOGGERS, logging.WARNING))
+    saved = {name: logging.getLogger(name).level for name in levels}
 
-    if _prints_to_terminal(logger):
-        yield
-        return
+    for name, level in levels.items():
+        if saved[name] == logging.NOTSET:
+            logging.getLogger(name).setLevel(level)
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
-    handler.addFilter(_drop_noise)
-    level = logger.level
+    handler = None
 
-    if level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
-
-    logger.addHandler(handler)
+    if not _prints_to_terminal(logger):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s")
+        )
+        logger.addHandler(handler)
 
     try:
         yield
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+        if handler is not None:
+            logger.removeHandler(handler)
 
-
-def _drop_noise(record: logging.LogRecord) -> bool:
-    return not record.name.startswith(_NOISY_LOGGERS)
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _prints_to_terminal(logger: logging.Logger) -> bool:

@@ -6,6 +6,7 @@ No Flask here: the extension passes the two dicts and the app's root path in.
 
 from __future__ import annotations
 
+import argparse
 import configparser
 import difflib
 import os
@@ -439,7 +440,9 @@ def _build_config(
     """Build the Alembic config, and list the options whose ``%`` Alembic
     cannot read.
     """
-    config = Config()
+    # Library code returns data and never prints: quiet Alembic's own
+    # "Generating ..." lines. The CLI prints what the API returns.
+    config = Config(cmd_opts=argparse.Namespace(quiet=True))
     script_location = resolve_path(settings.script_location, root_path)
     version_locations = [script_location]
 

@@ -128,7 +128,14 @@ class Alembic:
                     DeprecationWarning,
                     stacklevel=2,
                 )
-                setattr(self, name, value)
+
+        # Options given here apply to this app only; other apps registered on
+        # the same extension keep the constructor's.
+        if run_mkdir is None:
+            run_mkdir = self.run_mkdir
+
+        if command_name is None:
+            command_name = self.command_name
 
         # Flask-Alembic 3 put exactly these defaults into the app's config;
         # code reading them back keeps working. Nothing else is written back.
@@ -149,14 +156,14 @@ class Alembic:
         app.extensions["alembic"] = self
         app.teardown_appcontext(self._teardown)
 
-        if self.run_mkdir:
+        if run_mkdir:
             with app.app_context():
                 self.mkdir()
 
-        if self.command_name:
+        if command_name:
             from .cli import cli
 
-            app.cli.add_command(cli, self.command_name)
+            app.cli.add_command(cli, command_name)
 
     def _state(self) -> _AppState:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -417,16 +424,14 @@ class Alembic:
         return [step.revision.revision for step in steps]
 
     def needs_upgrade(self) -> bool:
-        """Whether any database is not at all of the head revisions.
+        """Whether upgrading would run a revision on any database.
 
         .. versionchanged:: 4.0
-            Considers every database, not only ``"default"``.
+            Considers every database, not only ``"default"``. A head that
+            another head depends on is not required in the version table,
+            where Alembic does not record it.
         """
-        heads = {r.revision for r in self.heads()}
-        return any(
-            {r.revision for r in revisions} != heads
-            for revisions in self._current_by_database().values()
-        )
+        return any(self.pending().values())
 
     def heads(self, resolve_dependencies: bool = False) -> tuple[Script, ...]:
         """The revisions that have no child revisions.
@@ -597,7 +602,12 @@ class Alembic:
             self.run_migrations(do_revision)
 
         with _alembic.translate_errors(script):
-            return list(revision_context.generate_scripts())
+            revisions = list(revision_context.generate_scripts())
+
+        for rev in revisions:
+            _alembic.inherit_branch_labels(script, rev)
+
+        return revisions
 
     def merge(
         self,
@@ -620,13 +630,16 @@ class Alembic:
             message = f"merge {', '.join(ids)}"
 
         with _alembic.translate_errors(script):
-            return script.generate_revision(
+            rev = script.generate_revision(
                 revid=self._unique_rev_id(),
                 message=message,
                 head=ids,
                 branch_labels=[label] if isinstance(label, str) else list(label or ()),
                 config=self.config,
             )
+
+        _alembic.inherit_branch_labels(script, rev)
+        return rev
 
     def produce_migrations(self) -> MigrationScript:
         """The :class:`~alembic.operations.ops.MigrationScript` a new revision

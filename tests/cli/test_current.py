@@ -70,6 +70,19 @@ def test_check_heads_at_head(runner: FlaskCliRunner, rev_ids: tuple[str, ...]) -
     assert result.stdout == f"<base> -> {rev_ids[0]} (default) (head), one\n"
 
 
+def test_check_heads_with_dependency(
+    runner: FlaskCliRunner, rev_ids: tuple[str, ...]
+) -> None:
+    """A head that another branch depends on need not be in the version table
+    for ``--check-heads`` to pass.
+    """
+    invoke(runner, "revision", "a", "--empty", "-b", "a")
+    invoke(runner, "revision", "b", "--empty", "-b", "b", "-d", rev_ids[0])
+    invoke(runner, "upgrade")
+    result = invoke(runner, "current", "--check-heads")
+    assert result.stdout == f"<base> ({rev_ids[0]}) -> {rev_ids[1]} (b) (head), b\n"
+
+
 def test_current_two_databases(two_databases: TwoDatabases) -> None:
     """With several databases, each line names its database."""
     runner = two_databases.runner

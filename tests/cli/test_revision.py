@@ -68,11 +68,6 @@ def test_next_revision_follows_head(
     assert result.output == f"{rev_ids[0]} -> {rev_ids[1]} (default) (head), second\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Alembic.revision adds the new script to the cached revision map,"
-    " which does not give it the branch labels its ancestors carry",
-)
 @no_database
 def test_new_revision_inherits_label_in_same_process(
     runner: FlaskCliRunner, rev_ids: tuple[str, ...]

@@ -18,19 +18,20 @@ def test_show(runner: FlaskCliRunner, tmp_path: Path, rev_ids: tuple[str, ...]) 
     invoke(runner, "revision", "init users", "--empty")
     invoke(runner, "revision", "two", "--empty")
     out = invoke(runner, "show", rev_ids[1]).output.splitlines()
-    assert out[:6] == [
+    assert out[:7] == [
         f"Rev: {rev_ids[1]} (head)",
         f"Parent: {rev_ids[0]}",
+        "Branch names: default",
         f"Path: {tmp_path / 'migrations' / f'{rev_ids[1]}_two.py'}",
         "",
         "    two",
         "    ",
     ]
-    assert out[6:8] == [
+    assert out[7:9] == [
         f"    Revision ID: {rev_ids[1]}",
         f"    Revises: {rev_ids[0]}",
     ]
-    assert out[8].startswith("    Create Date: ")
+    assert out[9].startswith("    Create Date: ")
 
 
 def test_show_several(runner: FlaskCliRunner, rev_ids: tuple[str, ...]) -> None:
