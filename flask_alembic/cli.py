@@ -341,9 +341,19 @@ def _describe(diff: tuple[t.Any, ...]) -> str:
     if action == "modify":
         column = f"{_qualify(diff[1], diff[2])}.{diff[3]}"
         noun = {"nullable": "nullable", "default": "server default"}.get(what, what)
-        return f"changed {noun} of '{column}' from {diff[5]!r} to {diff[6]!r}"
+        old, new = _show_value(diff[5]), _show_value(diff[6])
+        return f"changed {noun} of '{column}' from {old} to {new}"
+
+    if len(diff) == 1:
+        return str(kind)
 
     return f"{kind} {diff[1:]!r}"
+
+
+def _show_value(value: t.Any) -> str:
+    """A readable form of a type, nullability or server default."""
+    arg = getattr(value, "arg", value)
+    return repr(getattr(arg, "text", arg)) if arg is not value else repr(value)
 
 
 def _table_name(table: sa.Table) -> str:

@@ -6,7 +6,6 @@ No Flask here: the extension passes the two dicts and the app's root path in.
 
 from __future__ import annotations
 
-import argparse
 import configparser
 import difflib
 import os
@@ -168,16 +167,18 @@ class ContextSettings(BaseModel):
     )
 
     def options(self) -> dict[str, t.Any]:
-        """The options the user set, for ``EnvironmentContext.configure``."""
-        return self.model_dump(exclude_unset=True)
+        """The options the user set, for ``EnvironmentContext.configure``.
+        Values are passed as given, not converted to dicts.
+        """
+        options = {key: getattr(self, key) for key in self.model_fields_set}
+        options.update(self.model_extra or {})
+        return options
 
 
 #: Options flask_alembic passes itself, which the user must not set.
 _RESERVED_CONTEXT_KEYS = {
     "connection": "flask_alembic connects to each engine itself",
     "target_metadata": "pass 'metadatas' to Alembic() instead",
-    "upgrade_token": "flask_alembic names the tokens after each database",
-    "downgrade_token": "flask_alembic names the tokens after each database",
     "url": "flask_alembic takes URLs from the engines",
     "dialect_name": "flask_alembic takes the dialect from the engines",
     "as_sql": "flask_alembic runs migrations online",
@@ -440,9 +441,7 @@ def _build_config(
     """Build the Alembic config, and list the options whose ``%`` Alembic
     cannot read.
     """
-    # Library code returns data and never prints: quiet Alembic's own
-    # "Generating ..." lines. The CLI prints what the API returns.
-    config = Config(cmd_opts=argparse.Namespace(quiet=True))
+    config = Config()
     script_location = resolve_path(settings.script_location, root_path)
     version_locations = [script_location]
 

@@ -5,6 +5,7 @@ API. The work is done by the modules it calls: ``config`` validates,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -19,6 +20,7 @@ from alembic import util
 from alembic.config import Config
 from alembic.operations import MigrationScript
 from alembic.operations import Operations
+from alembic.operations import ops as alembic_ops
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script
@@ -235,6 +237,12 @@ class Alembic:
         if state.script is None:
             with _alembic.translate_errors():
                 state.script = ScriptDirectory.from_config(state.config)
+
+            # Library code returns data and never prints: quiet the script
+            # directory's "Generating ..." lines, which the CLI prints from
+            # what the API returns. The public config is left as it was, for
+            # those who call Alembic's own commands with it.
+            state.script.messaging_opts = {"quiet": True}
 
         return state.script
 
@@ -601,8 +609,9 @@ class Alembic:
         ):
             self.run_migrations(do_revision)
 
-        with _alembic.translate_errors(script):
-            revisions = list(revision_context.generate_scripts())
+        with _remove_files_on_error(script, version_path):
+            with _alembic.translate_errors(script):
+                revisions = list(revision_context.generate_scripts())
 
         for rev in revisions:
             _alembic.inherit_branch_labels(script, rev)
@@ -629,7 +638,7 @@ class Alembic:
         if message is None:
             message = f"merge {', '.join(ids)}"
 
-        with _alembic.translate_errors(script):
+        with _remove_files_on_error(script), _alembic.translate_errors(script):
             rev = script.generate_revision(
                 revid=self._unique_rev_id(),
                 message=message,
@@ -667,19 +676,25 @@ class Alembic:
 
     def diffs(self) -> dict[str, list[Diff]]:
         """The differences between the models and each database, by database
-        name, as Alembic's ``compare_metadata`` describes them.
+        name, as Alembic's ``compare_metadata`` describes them. An operation
+        a plugin adds that has no such description is given as a tuple of its
+        class name.
 
         :raise NotUpToDateError: If a database is not at the head revisions.
 
         .. versionadded:: 4.0
         """
         self._require_up_to_date()
-        return {
-            name: autogenerate.compare_metadata(
+        result = {}
+
+        for name, context in self.migration_contexts.items():
+            script = autogenerate.produce_migrations(
                 context, context.opts["target_metadata"]
             )
-            for name, context in self.migration_contexts.items()
-        }
+            assert script.upgrade_ops is not None
+            result[name] = _as_diffs(script.upgrade_ops)
+
+        return result
 
     def needs_revision(self) -> bool:
         """Whether the models differ from any database.
@@ -726,6 +741,54 @@ def _current_app_context() -> AppContext:
     # The proxy's target is the context object itself, which identifies one
     # app context for as long as it is pushed.
     return app_ctx._get_current_object()  # type: ignore[attr-defined, no-any-return]
+
+
+@contextlib.contextmanager
+def _remove_files_on_error(
+    script: ScriptDirectory, *paths: str | None
+) -> t.Iterator[None]:
+    """Delete the revision files written by a generation that then failed.
+
+    Alembic writes the file before it checks the new revision's labels, runs
+    post-write hooks and loads the file; a file left behind by a failure would
+    break every later command.
+    """
+    dirs = {*_alembic.version_locations(script), *(p for p in paths if p)}
+    before = {d: set(os.listdir(d)) if os.path.isdir(d) else set() for d in dirs}
+
+    try:
+        yield
+    except BaseException:
+        # The in-memory history may hold the failed revision too; read it
+        # from the files again next time.
+        current_app.extensions["alembic"]._state().script = None
+
+        for d, names in before.items():
+            if os.path.isdir(d):
+                for name in set(os.listdir(d)) - names:
+                    if name.endswith(".py"):
+                        os.remove(os.path.join(d, name))
+
+        raise
+
+
+def _as_diffs(container: alembic_ops.OpContainer) -> list[Diff]:
+    """Like ``UpgradeOps.as_diffs``, which raises for operations that have no
+    diff tuple, such as those autogenerate plugins add.
+    """
+    diffs: list[Diff] = []
+
+    for op in container.ops:
+        if isinstance(op, alembic_ops.OpContainer):
+            diffs.extend(_as_diffs(op))
+            continue
+
+        try:
+            diffs.append(op.to_diff_tuple())
+        except (AttributeError, NotImplementedError):
+            diffs.append((type(op).__name__,))
+
+    return diffs
 
 
 def _scripts(revisions: t.Iterable[Script | None]) -> tuple[Script, ...]:

@@ -22,6 +22,7 @@ from ._alembic import MigrationsFn
 from ._alembic import set_migrations_fn
 from .errors import DatabaseError
 from .targets import safe_url
+from .targets import SECRET_QUERY_KEYS
 from .targets import Target
 
 
@@ -58,11 +59,12 @@ def open_contexts(
                 }
 
             try:
+                # With several databases the tokens must be flask_alembic's,
+                # which the multidb template expects; with one, the user's.
                 env.configure(
                     connection=connection,
                     target_metadata=target.metadata,
-                    **tokens,
-                    **options,
+                    **{**options, **tokens},
                 )
             except BaseException:
                 connection.close()
@@ -115,20 +117,41 @@ def _fix(error: BaseException) -> str:
 
 def mask_password(text: str, url: sa.URL) -> str:
     """Replace a URL's password in a text, in case a driver repeated it."""
-    if url.password:
-        password = str(url.password)
+    secrets = [str(url.password)] if url.password else []
 
-        for form in {password, quote(password, safe=""), quote_plus(password)}:
+    for key, value in url.query.items():
+        if key.lower() in SECRET_QUERY_KEYS:
+            secrets.extend([value] if isinstance(value, str) else value)
+
+    for secret in secrets:
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
             text = text.replace(form, "***")
 
     return text
 
 
 def close_contexts(contexts: cabc.Mapping[str, MigrationContext]) -> None:
-    """Close the connection of each context, rolling back anything left open."""
+    """Close the connection of each context, rolling back anything left open.
+
+    A migration may change session settings (``SET search_path``,
+    ``SET FOREIGN_KEY_CHECKS=0``), so the connection is discarded rather than
+    returned to the pool the application's requests use. Pools that hold a
+    single connection keep it, since discarding it would lose an in-memory
+    SQLite database.
+    """
     for context in contexts.values():
-        if context.connection is not None:
-            context.connection.close()
+        connection = context.connection
+
+        if connection is None:
+            continue
+
+        if not isinstance(connection.engine.pool, _SINGLE_CONNECTION_POOLS):
+            connection.invalidate()
+
+        connection.close()
+
+
+_SINGLE_CONNECTION_POOLS = (sa.pool.StaticPool, sa.pool.SingletonThreadPool)
 
 
 def run(

@@ -123,6 +123,17 @@ def find_targets(
     }
 
 
+#: Query parameters some drivers read a password from.
+SECRET_QUERY_KEYS = ("password", "passwd", "pwd")
+
+
 def safe_url(engine: sa.Engine) -> str:
-    """The engine's URL with its password masked."""
-    return engine.url.render_as_string(hide_password=True)
+    """The engine's URL with its password masked, also where a driver takes it
+    from the query string.
+    """
+    url = engine.url
+    query = {
+        key: ("***" if key.lower() in SECRET_QUERY_KEYS else value)
+        for key, value in url.query.items()
+    }
+    return url.set(query=query).render_as_string(hide_password=True)

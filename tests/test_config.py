@@ -349,7 +349,6 @@ def test_unknown_keys_not_typos() -> None:
     [
         ("connection", "flask_alembic connects to each engine itself"),
         ("target_metadata", "pass 'metadatas' to Alembic() instead"),
-        ("upgrade_token", "flask_alembic names the tokens after each database"),
         ("url", "flask_alembic takes URLs from the engines"),
         ("dialect_name", "flask_alembic takes the dialect from the engines"),
         ("as_sql", "flask_alembic runs migrations online"),

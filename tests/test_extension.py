@@ -817,3 +817,66 @@ def test_database_error_hides_password(tmp_path: Path) -> None:
     assert "s3cret" not in message
     assert "user:***@127.0.0.1:1/db" in message
     assert info.value.url == "postgresql+psycopg2://user:***@127.0.0.1:1/db"
+
+
+# Review fixes
+
+
+def test_failed_revision_leaves_no_file(
+    ext: Alembic, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A revision that fails after its file was written removes the file, so
+    the history still loads.
+    """
+    ext.revision("one", empty=True)
+    ext.revision("two", empty=True, branch="other")
+    before = files(tmp_path / "migrations")
+
+    with pytest.raises(RevisionError, match="Branch name 'other'"):
+        ext.revision("three", empty=True, label="other")
+
+    with pytest.raises(RevisionError, match="Branch name 'other'"):
+        ext.merge(label="other")
+
+    assert files(tmp_path / "migrations") == before
+    assert len(ext.heads()) == 2
+
+
+def test_public_config_is_not_silenced(ext: Alembic) -> None:
+    """Alembic's own commands still print when given the extension's config."""
+    import io
+
+    from alembic import command
+
+    rev = one(ext.revision("one", empty=True))
+    ext.config.stdout = io.StringIO()
+    command.heads(ext.config)
+    assert ext.config.stdout.getvalue() == f"{rev.revision} (default) (head)\n"
+    assert ext.environment_context.get_x_argument(as_dictionary=True) == {}
+
+
+def test_connections_are_discarded_at_teardown(
+    tmp_path: Path, engine: sa.Engine
+) -> None:
+    """A migration's connection is not returned to the pool the application
+    uses, so session settings it made cannot leak into requests.
+    """
+    app = new_app(tmp_path)
+    alembic = Alembic(app, metadatas=sa.MetaData(), engines=engine)
+
+    with app.app_context():
+        alembic.migration_context.connection.exec_driver_sql(  # type: ignore[union-attr]
+            "PRAGMA foreign_keys=ON"
+        )
+
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+
+
+def test_single_database_may_set_tokens(tmp_path: Path, engine: sa.Engine) -> None:
+    """With one database, ALEMBIC_CONTEXT may name the template tokens, as in 3.x."""
+    app = new_app(tmp_path, context={"upgrade_token": "my_upgrades"})
+    alembic = Alembic(app, metadatas=sa.MetaData(), engines=engine)
+
+    with app.app_context():
+        assert alembic.migration_context.opts["upgrade_token"] == "my_upgrades"

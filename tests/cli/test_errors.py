@@ -47,3 +47,14 @@ def test_improvement_8_unreachable_database(
     assert error.endswith(
         ". Check that the server is running and that the URL and credentials are right."
     )
+
+
+@no_database
+def test_password_in_query_string_hidden(
+    make_app: AppFactory, metadata: sa.MetaData
+) -> None:
+    """A password given in the URL's query string is masked too."""
+    url = "postgresql+psycopg2://postgres@127.0.0.1:1/nosuch?password=s3cr3t-pw"
+    app, _ = make_app({"default": url}, metadata)
+    error = fails(app.test_cli_runner(), "current", hidden="s3cr3t")
+    assert "?password=" in error
