@@ -85,17 +85,6 @@ def version_locations(script: ScriptDirectory) -> list[str]:
     return [str(path) for path in script._version_locations]
 
 
-def ancestors(
-    revision_map: revision_mod.RevisionMap, revision: str
-) -> list[revision_mod.Revision]:
-    """A revision and all revisions below it, following ``depends_on`` too.
-    ``RevisionMap._get_ancestor_nodes`` is the walk Alembic itself uses for
-    ``upgrade``; there is no public equivalent.
-    """
-    rev = revision_map.get_revision(revision)
-    return list(revision_map._get_ancestor_nodes([rev]))
-
-
 def inherit_branch_labels(script: ScriptDirectory, revision: Script | None) -> None:
     """Give a revision just written the branch labels of its ancestors, as it
     would have when the history is read from its files.
