@@ -609,7 +609,7 @@ class Alembic:
         ):
             self.run_migrations(do_revision)
 
-        with _remove_files_on_error(script, version_path):
+        with self._remove_files_on_error(script, version_path):
             with _alembic.translate_errors(script):
                 revisions = list(revision_context.generate_scripts())
 
@@ -638,7 +638,7 @@ class Alembic:
         if message is None:
             message = f"merge {', '.join(ids)}"
 
-        with _remove_files_on_error(script), _alembic.translate_errors(script):
+        with self._remove_files_on_error(script), _alembic.translate_errors(script):
             rev = script.generate_revision(
                 revid=self._unique_rev_id(),
                 message=message,
@@ -649,6 +649,34 @@ class Alembic:
 
         _alembic.inherit_branch_labels(script, rev)
         return rev
+
+    @contextlib.contextmanager
+    def _remove_files_on_error(
+        self, script: ScriptDirectory, *paths: str | None
+    ) -> t.Iterator[None]:
+        """Delete the revision files written by a generation that then failed.
+
+        Alembic writes the file before it checks the new revision's labels,
+        runs post-write hooks and loads the file; a file left behind by a
+        failure would break every later command.
+        """
+        dirs = {*_alembic.version_locations(script), *(p for p in paths if p)}
+        before = {d: set(os.listdir(d)) if os.path.isdir(d) else set() for d in dirs}
+
+        try:
+            yield
+        except BaseException:
+            # The in-memory history may hold the failed revision too; read it
+            # from the files again next time.
+            self._state().script = None
+
+            for d, names in before.items():
+                if os.path.isdir(d):
+                    for name in set(os.listdir(d)) - names:
+                        if name.endswith(".py"):
+                            os.remove(os.path.join(d, name))
+
+            raise
 
     def produce_migrations(self) -> MigrationScript:
         """The :class:`~alembic.operations.ops.MigrationScript` a new revision
@@ -741,35 +769,6 @@ def _current_app_context() -> AppContext:
     # The proxy's target is the context object itself, which identifies one
     # app context for as long as it is pushed.
     return app_ctx._get_current_object()  # type: ignore[attr-defined, no-any-return]
-
-
-@contextlib.contextmanager
-def _remove_files_on_error(
-    script: ScriptDirectory, *paths: str | None
-) -> t.Iterator[None]:
-    """Delete the revision files written by a generation that then failed.
-
-    Alembic writes the file before it checks the new revision's labels, runs
-    post-write hooks and loads the file; a file left behind by a failure would
-    break every later command.
-    """
-    dirs = {*_alembic.version_locations(script), *(p for p in paths if p)}
-    before = {d: set(os.listdir(d)) if os.path.isdir(d) else set() for d in dirs}
-
-    try:
-        yield
-    except BaseException:
-        # The in-memory history may hold the failed revision too; read it
-        # from the files again next time.
-        current_app.extensions["alembic"]._state().script = None
-
-        for d, names in before.items():
-            if os.path.isdir(d):
-                for name in set(os.listdir(d)) - names:
-                    if name.endswith(".py"):
-                        os.remove(os.path.join(d, name))
-
-        raise
 
 
 def _as_diffs(container: alembic_ops.OpContainer) -> list[Diff]:
