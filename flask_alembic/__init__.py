@@ -6,6 +6,7 @@ from .errors import MultipleHeadsError
 from .errors import NotUpToDateError
 from .errors import RevisionError
 from .errors import TargetError
+from .errors import UnknownBranchError
 from .errors import UnknownRevisionError
 from .extension import Alembic
 
@@ -19,5 +20,6 @@ __all__ = [
     "NotUpToDateError",
     "RevisionError",
     "TargetError",
+    "UnknownBranchError",
     "UnknownRevisionError",
 ]

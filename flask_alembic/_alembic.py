@@ -85,6 +85,20 @@ def version_locations(script: ScriptDirectory) -> list[str]:
     return [str(path) for path in script._version_locations]
 
 
+def applied_ids(
+    revision_map: revision_mod.RevisionMap, heads: t.Iterable[str]
+) -> set[str]:
+    """The ids of every revision a database at ``heads`` has applied: the
+    heads and all revisions below them, following ``depends_on`` too, as the
+    version table records only the tips. ``RevisionMap._get_ancestor_nodes``
+    is the walk Alembic itself uses for ``upgrade``; there is no public
+    equivalent.
+    """
+    revs = [revision_map.get_revision(head) for head in heads]
+    nodes = revision_map._get_ancestor_nodes([r for r in revs if r is not None])
+    return {node.revision for node in nodes}
+
+
 def inherit_branch_labels(script: ScriptDirectory, revision: Script | None) -> None:
     """Give a revision just written the branch labels of its ancestors, as it
     would have when the history is read from its files.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import contextlib
 import logging
+import os
 import sys
 import typing as t
 
@@ -58,6 +59,9 @@ def cli(ctx: click.Context) -> None:
 
 
 pass_alembic = click.pass_obj
+branch_option = click.option(
+    "-b", "--branch", help="Only the revisions of this branch."
+)
 verbose_option = click.option(
     "-v", "--verbose", is_flag=True, help="Show the full details of each revision."
 )
@@ -74,14 +78,19 @@ def mkdir(alembic: Alembic) -> None:
 @click.option(
     "--check-heads", is_flag=True, help="Exit 1 unless all head revisions are applied."
 )
+@branch_option
 @verbose_option
 @pass_alembic
 @click.pass_context
 def current(
-    ctx: click.Context, alembic: Alembic, check_heads: bool, verbose: bool
+    ctx: click.Context,
+    alembic: Alembic,
+    check_heads: bool,
+    branch: str | None,
+    verbose: bool,
 ) -> None:
     """Show the revisions the database is at."""
-    by_database = alembic.current_by_database()
+    by_database = alembic.current_by_database(branch)
 
     if check_heads:
         behind = [name for name, pending in alembic.pending().items() if pending]
@@ -106,18 +115,42 @@ def current(
 @click.option(
     "--resolve-dependencies", is_flag=True, help="Treat dependencies as down revisions."
 )
+@branch_option
 @verbose_option
 @pass_alembic
-def heads(alembic: Alembic, resolve_dependencies: bool, verbose: bool) -> None:
+def heads(
+    alembic: Alembic, resolve_dependencies: bool, branch: str | None, verbose: bool
+) -> None:
     """Show the revisions that have no child revisions."""
-    _echo_all(alembic.heads(resolve_dependencies), verbose)
+    _echo_all(alembic.heads(resolve_dependencies, branch), verbose)
 
 
 @cli.command()
+@click.option(
+    "--declared", is_flag=True, help="List the branches the configuration declares."
+)
 @verbose_option
 @pass_alembic
-def branches(alembic: Alembic, verbose: bool) -> None:
-    """Show the revisions that have more than one next revision."""
+def branches(alembic: Alembic, declared: bool, verbose: bool) -> None:
+    """Show the revisions that have more than one next revision, or with
+    --declared the registry of named branches.
+    """
+    if declared:
+        _echo_table(
+            ["branch", "bind", "path", "depends on", "description"],
+            [
+                [
+                    b.name,
+                    b.bind,
+                    _show_path(b.path),
+                    ", ".join(b.depends_on) or "-",
+                    b.description or "-",
+                ]
+                for b in alembic.registry
+            ],
+        )
+        return
+
     get_revision = alembic.script_directory.get_revision
 
     for rev in alembic.branches():
@@ -132,11 +165,71 @@ def branches(alembic: Alembic, verbose: bool) -> None:
 @cli.command()
 @click.option("--start", default="base", help="Show since this revision.")
 @click.option("--end", default="heads", help="Show until this revision.")
+@branch_option
 @verbose_option
 @pass_alembic
-def log(alembic: Alembic, start: str, end: str, verbose: bool) -> None:
+def log(
+    alembic: Alembic, start: str, end: str, branch: str | None, verbose: bool
+) -> None:
     """Show the revisions in the order they will run, newest first."""
-    _echo_all(alembic.log(start, end), verbose)
+    _echo_all(alembic.log(start, end, branch), verbose)
+
+
+@cli.command()
+@branch_option
+@pass_alembic
+def status(alembic: Alembic, branch: str | None) -> None:
+    """Show where each branch stands: its head, the revision the database is
+    at, and how many revisions are pending.
+    """
+    rows = alembic.status(branch)
+    _echo_table(
+        ["branch", "bind", "path", "head", "current", "pending"],
+        [
+            [
+                row.branch,
+                row.bind,
+                _show_path(row.path),
+                ", ".join(row.heads) or "-",
+                ", ".join(row.current) or "-",
+                str(len(row.pending)),
+            ]
+            for row in rows
+        ],
+    )
+    behind = [row for row in rows if row.pending]
+    count = sum(len(row.pending) for row in behind)
+
+    if not behind:
+        click.echo(f"Up to date: {_plural(len(rows), 'branch', 'branches')}.")
+    else:
+        click.echo(
+            f"{_plural(count, 'revision')} pending on"
+            f" {_plural(len(behind), 'branch', 'branches')}."
+            " Run 'flask db upgrade' to apply them."
+        )
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _show_path(path: str) -> str:
+    """A path relative to the app's root where it is inside it."""
+    root = current_app.root_path
+
+    if path and os.path.isabs(path) and path.startswith(root + os.sep):
+        return os.path.relpath(path, root)
+
+    return path or "-"
+
+
+def _echo_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        click.echo("  ".join(cells).rstrip())
 
 
 @cli.command()

@@ -28,6 +28,32 @@ Scalar = str | int | float | bool
 Callback = t.Callable[..., t.Any]
 
 
+class BranchSettings(BaseModel):
+    """One named branch in ``ALEMBIC["branches"]``.
+
+    .. versionadded:: 4.0
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str | None = Field(
+        None,
+        description="The directory that holds the branch's revisions. A relative"
+        " path is relative to the application's root path and must stay inside"
+        " it. Defaults to a directory named after the branch inside"
+        " ``script_location``.",
+    )
+    bind: str = Field(
+        "default", description="The database the branch's revisions run on."
+    )
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Branches whose revisions must run first. The first revision"
+        " of this branch depends on their heads at the time it is made.",
+    )
+    description: str = Field("", description="What the branch is for.")
+
+
 class AlembicSettings(BaseModel):
     """The ``ALEMBIC`` configuration dict.
 
@@ -82,6 +108,13 @@ class AlembicSettings(BaseModel):
     )
     prepend_sys_path: str | None = Field(
         None, description="Paths to prepend to ``sys.path`` when loading revisions."
+    )
+    branches: dict[str, BranchSettings] = Field(
+        default_factory=dict,
+        description="Named, independent lines of revisions, each in its own"
+        ' directory: ``{name: {"path": ..., "depends_on": [...],'
+        ' "description": ...}}``. Once any is declared, ``revision --branch``'
+        " accepts only declared names (and ``default``). See :doc:`branches`.",
     )
 
     #: Other Alembic main options, and dicts that become config sections.
@@ -404,6 +437,16 @@ def _pydantic_message(error: t.Any) -> str:
     return message
 
 
+def branch_path(settings: AlembicSettings, name: str, branch: BranchSettings) -> str:
+    """The configured path of a declared branch, as written or defaulted to
+    ``<script_location>/<name>``.
+    """
+    if branch.path is not None:
+        return branch.path
+
+    return os.path.join(settings.script_location, name)
+
+
 def resolve_path(path: str, root_path: str) -> str:
     """Make a configured path absolute, relative to the application's root.
 
@@ -449,13 +492,19 @@ def _build_config(
         path = item if isinstance(item, str) else item[1]
         version_locations.append(resolve_path(path, root_path))
 
+    for name, branch in settings.branches.items():
+        path = resolve_path(branch_path(settings, name, branch), root_path)
+
+        if path not in version_locations:
+            version_locations.append(path)
+
     config.set_main_option("script_location", _escape(script_location))
     config.set_main_option("path_separator", settings.path_separator)
     separator = config._get_file_separator_char("path_separator") or os.pathsep
     config.set_main_option(
         "version_locations", _escape(separator.join(version_locations))
     )
-    handled = {"script_location", "path_separator", "version_locations"}
+    handled = {"script_location", "path_separator", "version_locations", "branches"}
     bad: list[tuple[str, str]] = []
 
     for key, value in settings.model_dump(exclude_none=True).items():

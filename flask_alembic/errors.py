@@ -147,3 +147,30 @@ class NotUpToDateError(FlaskAlembicError, CommandError):
             f"Database '{name}' is not up to date: {count} pending {noun}"
             f" ({joined}). Run 'flask db upgrade' first."
         )
+
+
+class UnknownBranchError(RevisionError):
+    """A branch name is neither declared nor found in the history.
+
+    :param name: The name that matched nothing.
+    :param known: The branch names that exist.
+    :param possibilities: Known names close to it.
+
+    .. versionadded:: 4.0
+    """
+
+    def __init__(
+        self, name: str, known: t.Sequence[str], possibilities: t.Sequence[str] = ()
+    ) -> None:
+        self.name = name
+        self.known = list(known)
+        self.possibilities = list(possibilities)
+        message = f"Unknown branch '{name}'."
+
+        if self.possibilities:
+            quoted = ", ".join(f"'{p}'" for p in self.possibilities)
+            message += f" Did you mean {quoted}?"
+
+        message += f" The branches are: {', '.join(self.known)}."
+        message += " Declare new branches in ALEMBIC['branches']."
+        super().__init__(message)

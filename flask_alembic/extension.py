@@ -33,7 +33,12 @@ from flask.globals import app_ctx
 from . import _alembic
 from . import runner
 from .branches import resolver
+from .branches.registry import Branch
+from .branches.registry import build_registry
+from .branches.registry import Registry
 from .branches.resolver import RevisionArg
+from .branches.status import branch_status
+from .branches.status import BranchStatus
 from .config import AlembicSettings
 from .config import ContextSettings
 from .config import load_settings
@@ -154,7 +159,8 @@ class Alembic:
 
         settings, context_settings = load_settings(alembic_config, context_config)
         config = make_alembic_config(settings, app.root_path, list(self.metadatas))
-        self._apps[app] = _AppState(settings, context_settings, config)
+        registry = build_registry(settings, app.root_path)
+        self._apps[app] = _AppState(settings, context_settings, config, registry)
         app.extensions["alembic"] = self
         app.teardown_appcontext(self._teardown)
 
@@ -380,13 +386,19 @@ class Alembic:
         for location in _alembic.version_locations(self.script_directory):
             os.makedirs(location, exist_ok=True)
 
-    def current(self) -> tuple[Script, ...]:
+    def current(self, branch: str | None = None) -> tuple[Script, ...]:
         """The revisions the databases are at. With several databases, the
         revisions any of them is at, each once.
+
+        :param branch: Only the newest revisions of this branch the databases
+            have applied.
+
+        .. versionchanged:: 4.0
+            Added ``branch``.
         """
         seen: dict[str, Script] = {}
 
-        for revisions in self._current_by_database().values():
+        for revisions in self.current_by_database(branch).values():
             for rev in revisions:
                 seen.setdefault(rev.revision, rev)
 
@@ -404,12 +416,83 @@ class Alembic:
 
         return result
 
-    def current_by_database(self) -> dict[str, tuple[Script, ...]]:
+    def current_by_database(
+        self, branch: str | None = None
+    ) -> dict[str, tuple[Script, ...]]:
         """The revisions each database is at, by database name.
+
+        :param branch: Only the newest revisions of this branch each database
+            has applied. A branch that another depends on is applied even
+            though the version table records only the dependent one.
 
         .. versionadded:: 4.0
         """
-        return self._current_by_database()
+        if branch is None:
+            return self._current_by_database()
+
+        script = self.script_directory
+        rows = {row.bind: row for row in self.status(branch)}
+
+        with _alembic.translate_errors(script):
+            return {
+                name: _scripts(script.get_revisions(rows[name].current))
+                for name in self.migration_contexts
+            }
+
+    @property
+    def registry(self) -> Registry:
+        """The declared and implicit branches of the current app.
+
+        .. versionadded:: 4.0
+        """
+        return self._state().registry
+
+    def _branch(self, name: str) -> Branch:
+        """The branch of that name, from the registry or the history.
+
+        :raise UnknownBranchError: If it is in neither.
+        """
+        labels = resolver.history_labels(self.script_directory.revision_map)
+        return self.registry.require(name, labels) or Branch(name, "")
+
+    def status(self, branch: str | None = None) -> list[BranchStatus]:
+        """Where each branch stands on each database: its heads, the newest
+        revisions the database has applied, and what is pending.
+
+        :param branch: Only this branch.
+        :raise UnknownBranchError: If ``branch`` is not known.
+
+        .. versionadded:: 4.0
+        """
+        script = self.script_directory
+        branches = None if branch is None else [self._branch(branch)]
+        contexts = self.migration_contexts
+        rows = []
+
+        for name, context in contexts.items():
+            with _alembic.translate_errors(script):
+                found = branch_status(
+                    script.revision_map,
+                    self.registry,
+                    name,
+                    context.get_current_heads(),
+                    branches,
+                )
+
+            if len(contexts) == 1:
+                # One database: each row names the bind its branch declares.
+                found = [
+                    dataclasses.replace(row, bind=self._bind_of(row.branch))
+                    for row in found
+                ]
+
+            rows.extend(found)
+
+        return rows
+
+    def _bind_of(self, branch: str) -> str:
+        declared = self.registry.get(branch)
+        return declared.bind if declared is not None else "default"
 
     def pending(self) -> dict[str, list[str]]:
         """The ids of the revisions each database still has to apply to reach
@@ -441,18 +524,31 @@ class Alembic:
         """
         return any(self.pending().values())
 
-    def heads(self, resolve_dependencies: bool = False) -> tuple[Script, ...]:
+    def heads(
+        self, resolve_dependencies: bool = False, branch: str | None = None
+    ) -> tuple[Script, ...]:
         """The revisions that have no child revisions.
 
         :param resolve_dependencies: Treat dependencies as down revisions.
+        :param branch: Only the heads of this branch.
+
+        .. versionchanged:: 4.0
+            Added ``branch``.
         """
         script = self.script_directory
 
         with _alembic.translate_errors(script):
             if resolve_dependencies:
-                return _scripts(script.get_revisions("heads"))
+                heads = _scripts(script.get_revisions("heads"))
+            else:
+                heads = _scripts(script.get_revisions(script.get_heads()))
 
-            return _scripts(script.get_revisions(script.get_heads()))
+        if branch is None:
+            return heads
+
+        name = self._branch(branch).name
+        ids = set(resolver.branch_heads(script.revision_map, name))
+        return tuple(rev for rev in heads if rev.revision in ids)
 
     def branches(self) -> list[Script]:
         """The revisions that have more than one next revision."""
@@ -462,23 +558,36 @@ class Alembic:
             return [rev for rev in script.walk_revisions() if rev.is_branch_point]
 
     def log(
-        self, start: RevisionArg = "base", end: RevisionArg = "heads"
+        self,
+        start: RevisionArg = "base",
+        end: RevisionArg = "heads",
+        branch: str | None = None,
     ) -> list[Script]:
         """The revisions between two points, newest first.
 
         :param start: Only get entries since this revision. ``"current"``
             means the revisions the databases are at.
         :param end: Only get entries until this revision.
+        :param branch: Only the revisions of this branch.
+
+        .. versionchanged:: 4.0
+            Added ``branch``.
         """
         script = self.script_directory
 
         with _alembic.translate_errors(script):
-            return list(
+            revisions = list(
                 script.walk_revisions(
                     self._log_bound(start),  # type: ignore[arg-type]
                     self._log_bound(end),  # type: ignore[arg-type]
                 )
             )
+
+        if branch is None:
+            return revisions
+
+        name = self._branch(branch).name
+        return [rev for rev in revisions if resolver.in_branch(rev, name)]
 
     def _log_bound(self, rev: RevisionArg) -> list[str]:
         if rev == "current":
@@ -562,19 +671,17 @@ class Alembic:
         """
         script = self.script_directory
         labels = [label] if isinstance(label, str) else list(label or ())
-        branch_paths = {
-            item[0]: item[1]
-            for item in self._state().settings.version_locations
-            if not isinstance(item, str)
-        }
-        plan = resolver.plan_revision(
-            script.revision_map,
-            branch=branch,
-            parents=resolver.to_ids(parent),
-            labels=labels,
-            path=path,
-            branch_paths=branch_paths,
-        )
+        with _alembic.translate_errors(script):
+            plan = resolver.plan_revision(
+                script.revision_map,
+                branch=branch,
+                parents=resolver.to_ids(parent),
+                labels=labels,
+                path=path,
+                registry=self.registry,
+            )
+
+        depends_on = [*plan.depends_on, *resolver.to_ids(depend or [])]
         version_path = (
             resolve_path(plan.path, current_app.root_path) if plan.path else None
         )
@@ -589,7 +696,7 @@ class Alembic:
                 "branch_label": plan.labels,
                 "version_path": version_path or script.dir,
                 "rev_id": self._unique_rev_id(),
-                "depends_on": resolver.to_ids(depend) if depend is not None else None,
+                "depends_on": depends_on or None,
             },
         )
 
@@ -804,6 +911,7 @@ class _AppState:
     settings: AlembicSettings
     context_settings: ContextSettings
     config: Config
+    registry: Registry
     script: ScriptDirectory | None = None
     targets: dict[str, Target] | None = None
 

@@ -16,12 +16,12 @@ from alembic.script.revision import RevisionError as AlembicRevisionError
 from alembic.script.revision import RevisionMap
 
 from ..errors import MultipleHeadsError
+from ..errors import RevisionError
+from .registry import DEFAULT_BRANCH
+from .registry import Registry
 
 #: A revision as the API accepts it: an id, a label, a ``Script``, or several.
 RevisionArg = str | Script | cabc.Sequence[str | Script]
-
-#: The branch a history without labels belongs to.
-DEFAULT_BRANCH = "default"
 
 
 def to_ids(rev: RevisionArg | int) -> list[str]:
@@ -103,6 +103,8 @@ class RevisionPlan:
     labels: list[str]
     #: The directory to write it into, or ``None`` for the script location.
     path: str | None
+    #: The revisions the new one depends on without following them.
+    depends_on: list[str] = dataclasses.field(default_factory=list)
 
 
 def plan_revision(
@@ -112,7 +114,7 @@ def plan_revision(
     parents: list[str],
     labels: list[str],
     path: str | None,
-    branch_paths: cabc.Mapping[str, str],
+    registry: Registry,
 ) -> RevisionPlan:
     """Decide the parents, labels and path of a new revision.
 
@@ -128,17 +130,29 @@ def plan_revision(
     :param parents: The requested parent revisions.
     :param labels: The requested labels.
     :param path: The requested directory.
-    :param branch_paths: The directory configured for each branch name.
+    :param registry: The declared and implicit branches. Once any branch is
+        declared, a name that is neither declared nor in the history is an
+        error. The first revision of a declared branch depends on the heads
+        of the branches it depends on.
+    :raise UnknownBranchError: If the branch is not known.
     :raise MultipleHeadsError: If an unlabelled history has several heads
         and no parent was named.
+    :raise RevisionError: If a branch it depends on has no revisions yet.
     """
     labels = list(labels)
 
     if not branch:
         return RevisionPlan(parents, labels, path)
 
-    if not path:
-        path = branch_paths.get(branch)
+    declared = registry.get(branch)
+
+    if declared is None and registry.declares:
+        registry.require(branch, history_labels(revision_map))
+
+    if not path and declared is not None and branch != DEFAULT_BRANCH:
+        # The default branch's path is the script location, which is where
+        # revisions go when no path is given.
+        path = declared.path
 
     if _branch_exists(revision_map, branch):
         parents = [f"{branch}@{p}" if p in ("base", "head") else p for p in parents]
@@ -157,7 +171,67 @@ def plan_revision(
             parents = [unlabelled[0] if p == "head" else p for p in parents]
             return RevisionPlan(parents, labels, path)
 
-    return RevisionPlan(["base"], [branch, *labels], path)
+    depends_on = []
+
+    if declared is not None:
+        for dep in declared.depends_on:
+            depends_on.extend(branch_heads(revision_map, dep, needed_by=branch))
+
+    return RevisionPlan(["base"], [branch, *labels], path, depends_on)
+
+
+def in_branch(rev: Revision, branch: str) -> bool:
+    """Whether a revision belongs to a branch: it carries the label, or it
+    carries none and the branch is ``default``.
+    """
+    if branch in rev.branch_labels:
+        return True
+
+    return branch == DEFAULT_BRANCH and not rev.branch_labels
+
+
+def branch_heads(
+    revision_map: RevisionMap, branch: str, needed_by: str | None = None
+) -> list[str]:
+    """The ids of a branch's head revisions.
+
+    :param needed_by: The branch that needs them, for the error message.
+    :raise RevisionError: If ``needed_by`` is given and the branch has no
+        revisions.
+    """
+    heads = [
+        head
+        for head in revision_map.heads
+        if any(in_branch(rev, branch) for rev in _lineage(revision_map, head))
+    ]
+
+    if not heads and needed_by is not None:
+        raise RevisionError(
+            f"Branch '{needed_by}' depends on branch '{branch}', which has no"
+            f" revisions yet. Create one first: flask db revision MESSAGE"
+            f" --branch {branch}"
+        )
+
+    return heads
+
+
+def _lineage(revision_map: RevisionMap, *heads: str) -> cabc.Iterator[Revision]:
+    """Revisions and their ancestors through ``down_revision``, each once."""
+    seen: set[str] = set()
+    todo = list(heads)
+
+    while todo:
+        rev = _get(revision_map, todo.pop())
+
+        if rev.revision not in seen:
+            seen.add(rev.revision)
+            yield rev
+            todo.extend(down_revisions(rev))
+
+
+def history_labels(revision_map: RevisionMap) -> set[str]:
+    """Every branch label a revision in the history carries."""
+    return {label for rev in _walk(revision_map) for label in rev.branch_labels}
 
 
 def _branch_exists(revision_map: RevisionMap, branch: str) -> bool:
@@ -173,16 +247,7 @@ def _branch_exists(revision_map: RevisionMap, branch: str) -> bool:
 
 def _walk(revision_map: RevisionMap) -> cabc.Iterator[Revision]:
     """Every revision reachable from the heads through ``down_revision``."""
-    seen: set[str] = set()
-    todo = list(revision_map.heads)
-
-    while todo:
-        rev = _get(revision_map, todo.pop())
-
-        if rev.revision not in seen:
-            seen.add(rev.revision)
-            yield rev
-            todo.extend(_down(rev))
+    return _lineage(revision_map, *revision_map.heads)
 
 
 def _unlabelled_heads(revision_map: RevisionMap) -> list[str]:
@@ -202,7 +267,7 @@ def _unlabelled_heads(revision_map: RevisionMap) -> list[str]:
             rev = _get(revision_map, todo.pop())
             labelled = bool(rev.branch_labels)
             seen.add(rev.revision)
-            todo.extend(p for p in _down(rev) if p not in seen)
+            todo.extend(p for p in down_revisions(rev) if p not in seen)
 
         if not labelled:
             result.append(head)
@@ -216,7 +281,7 @@ def _get(revision_map: RevisionMap, revision: str) -> Revision:
     return rev
 
 
-def _down(rev: Revision) -> tuple[str, ...]:
+def down_revisions(rev: Revision) -> tuple[str, ...]:
     down = rev.down_revision
 
     if down is None:

@@ -11,6 +11,8 @@ from alembic.script.revision import Revision
 from alembic.script.revision import RevisionMap
 
 from flask_alembic import MultipleHeadsError
+from flask_alembic.branches.registry import Branch
+from flask_alembic.branches.registry import Registry
 from flask_alembic.branches.resolver import is_revision_id
 from flask_alembic.branches.resolver import movement_target
 from flask_alembic.branches.resolver import plan_revision
@@ -153,8 +155,19 @@ def plan(
         parents=["head"] if parents is None else parents,
         labels=labels or [],
         path=path,
-        branch_paths={"users": "users/migrations", "auth": "/abs/auth"},
+        registry=UNDECLARED,
     )
+
+
+#: Branches paired with paths in ``version_locations``, none declared, so
+#: unknown names still start new branches as in Flask-Alembic 3.x.
+UNDECLARED = Registry(
+    {
+        "default": Branch("default", "/root/migrations"),
+        "users": Branch("users", "users/migrations"),
+        "auth": Branch("auth", "/abs/auth"),
+    }
+)
 
 
 @pytest.mark.parametrize(

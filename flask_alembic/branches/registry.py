@@ -1,0 +1,320 @@
+"""The registry: every branch the configuration declares, plus the implicit
+ones, validated as a whole.
+
+Pure: built from the configuration model and the app's root path, with no
+Flask, no files and no database.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import dataclasses
+import difflib
+import os
+import re
+
+from ..config import AlembicSettings
+from ..config import branch_path
+from ..config import resolve_path
+from ..errors import ConfigError
+from ..errors import UnknownBranchError
+
+#: The branch of ``script_location``, and of histories without labels.
+DEFAULT_BRANCH = "default"
+
+#: The database a branch runs on unless it says otherwise.
+DEFAULT_BIND = "default"
+
+#: A branch name: a letter or underscore, then letters, digits, ``_`` or ``-``.
+#: No path separators, ``@`` or dots, which Alembic would read as syntax.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+#: Words Alembic gives a meaning of their own in revision arguments.
+_RESERVED = {"head", "heads", "base", "current"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Branch:
+    """One independent line of revisions.
+
+    .. versionadded:: 4.0
+    """
+
+    #: The branch label its revisions carry.
+    name: str
+    #: The directory its revisions are written to: absolute, or a
+    #: ``package:path`` resource.
+    path: str
+    #: The database its revisions run on.
+    bind: str = DEFAULT_BIND
+    #: Branches whose heads its first revision depends on.
+    depends_on: tuple[str, ...] = ()
+    #: What the branch is for.
+    description: str = ""
+    #: Whether ``ALEMBIC["branches"]`` declares it, rather than it being
+    #: implicit (``default``, or a ``(branch, path)`` version location).
+    declared: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Registry:
+    """The branches of an application, by name, ``default`` first.
+
+    .. versionadded:: 4.0
+    """
+
+    branches: cabc.Mapping[str, Branch]
+
+    def __iter__(self) -> cabc.Iterator[Branch]:
+        return iter(self.branches.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.branches
+
+    def __len__(self) -> int:
+        return len(self.branches)
+
+    @property
+    def names(self) -> list[str]:
+        """The branch names, ``default`` first."""
+        return list(self.branches)
+
+    @property
+    def declares(self) -> bool:
+        """Whether any branch is declared in ``ALEMBIC["branches"]``. Then
+        only known names may be used for new revisions.
+        """
+        return any(branch.declared for branch in self)
+
+    def get(self, name: str) -> Branch | None:
+        """The branch of that name, or ``None``."""
+        return self.branches.get(name)
+
+    def require(self, name: str, also_known: cabc.Iterable[str] = ()) -> Branch | None:
+        """The branch of that name; ``None`` if it is not in the registry but
+        is one of ``also_known`` (such as labels found in the history).
+
+        :raise UnknownBranchError: If the name is known nowhere, with close
+            matches.
+        """
+        if name in self.branches:
+            return self.branches[name]
+
+        known = [*self.branches, *(n for n in also_known if n not in self.branches)]
+
+        if name in known:
+            return None
+
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        raise UnknownBranchError(name, known, close)
+
+    def dependencies(self, name: str) -> list[Branch]:
+        """Every branch a branch depends on, directly or not, nearest first."""
+        seen: dict[str, Branch] = {}
+        queue = list(self.branches[name].depends_on)
+
+        while queue:
+            dep = queue.pop(0)
+
+            if dep not in seen and dep != name:
+                seen[dep] = self.branches[dep]
+                queue.extend(self.branches[dep].depends_on)
+
+        return list(seen.values())
+
+
+def build_registry(
+    settings: AlembicSettings, root_path: str, binds: cabc.Iterable[str] = ()
+) -> Registry:
+    """Build the registry from the validated configuration and check it as a
+    whole.
+
+    :param settings: The validated ``ALEMBIC`` configuration.
+    :param root_path: The application's root path.
+    :param binds: The names of the databases branches may run on, besides
+        ``default``.
+    :raise ConfigError: Listing every problem: bad names, shared paths, paths
+        outside the root, unknown ``depends_on`` names or binds, cycles.
+    """
+    problems: list[tuple[str, str]] = []
+    known_binds = sorted({DEFAULT_BIND, *binds})
+    branches: dict[str, Branch] = {
+        DEFAULT_BRANCH: Branch(
+            DEFAULT_BRANCH, resolve_path(settings.script_location, root_path)
+        )
+    }
+
+    for index, item in enumerate(settings.version_locations):
+        if isinstance(item, str):
+            continue
+
+        name, path = item
+        key = f"ALEMBIC.version_locations.{index}"
+
+        if _check_name(name, key, problems):
+            branches[name] = Branch(name, resolve_path(path, root_path))
+
+    for name, config in settings.branches.items():
+        key = f"ALEMBIC.branches.{name}"
+
+        if not _check_name(name, key, problems):
+            continue
+
+        if name in branches:
+            problems.append((key, f"'{name}' is already a branch; pick another name"))
+            continue
+
+        path = branch_path(settings, name, config)
+        _check_inside_root(path, root_path, f"{key}.path", problems)
+
+        if config.bind not in known_binds:
+            problems.append((f"{key}.bind", _unknown("bind", config.bind, known_binds)))
+
+        branches[name] = Branch(
+            name,
+            resolve_path(path, root_path),
+            config.bind,
+            tuple(config.depends_on),
+            config.description,
+            declared=True,
+        )
+
+    _check_paths(branches, problems)
+    _check_depends_on(settings, branches, problems)
+
+    if problems:
+        raise ConfigError(problems)
+
+    return Registry(branches)
+
+
+def _check_name(name: str, key: str, problems: list[tuple[str, str]]) -> bool:
+    if not _NAME.match(name):
+        problems.append(
+            (
+                key,
+                f"'{name}' is not a valid branch name; use letters, digits, '_'"
+                " and '-', starting with a letter (no '/', '@' or '.')",
+            )
+        )
+        return False
+
+    if name in _RESERVED:
+        problems.append((key, f"'{name}' means something else to Alembic; rename it"))
+        return False
+
+    return True
+
+
+def _check_inside_root(
+    path: str, root_path: str, key: str, problems: list[tuple[str, str]]
+) -> None:
+    if os.path.isabs(path) or ":" in path:
+        return
+
+    full = os.path.normpath(os.path.join(root_path, path))
+    root = os.path.normpath(root_path)
+
+    if os.path.commonpath([full, root]) != root:
+        problems.append(
+            (
+                key,
+                f"'{path}' is outside the application root; use a path inside it,"
+                " or an absolute path",
+            )
+        )
+
+
+def _check_paths(branches: dict[str, Branch], problems: list[tuple[str, str]]) -> None:
+    owners: dict[str, str] = {}
+
+    for branch in branches.values():
+        path = os.path.normpath(branch.path)
+
+        if path in owners:
+            problems.append(
+                (
+                    _key(branch),
+                    f"shares its path with branch '{owners[path]}'; give each"
+                    " branch its own directory",
+                )
+            )
+        else:
+            owners[path] = branch.name
+
+
+def _check_depends_on(
+    settings: AlembicSettings,
+    branches: dict[str, Branch],
+    problems: list[tuple[str, str]],
+) -> None:
+    for name, config in settings.branches.items():
+        for dep in config.depends_on:
+            if dep not in branches:
+                problems.append(
+                    (
+                        f"ALEMBIC.branches.{name}.depends_on",
+                        _unknown("branch", dep, list(branches)),
+                    )
+                )
+
+    cycle = _find_cycle(branches)
+
+    if cycle:
+        path = " -> ".join([*cycle, cycle[0]])
+        problems.append(
+            (
+                f"ALEMBIC.branches.{cycle[0]}.depends_on",
+                f"branches depend on each other in a cycle ({path}); remove one"
+                " of the dependencies",
+            )
+        )
+
+
+def _find_cycle(branches: dict[str, Branch]) -> list[str]:
+    """One cycle of ``depends_on`` between branches, or an empty list."""
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> list[str]:
+        if name in trail:
+            return trail[trail.index(name) :]
+
+        if name in done or name not in branches:
+            return []
+
+        for dep in branches[name].depends_on:
+            found = visit(dep, [*trail, name])
+
+            if found:
+                return found
+
+        done.add(name)
+        return []
+
+    for name in branches:
+        found = visit(name, [])
+
+        if found:
+            return found
+
+    return []
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    message = f"unknown {kind} '{name}' (known: {', '.join(known)})"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+
+    if close:
+        message += f"; did you mean '{close[0]}'?"
+
+    return message
+
+
+def _key(branch: Branch) -> str:
+    if branch.declared:
+        return f"ALEMBIC.branches.{branch.name}.path"
+
+    if branch.name == DEFAULT_BRANCH:
+        return "ALEMBIC.script_location"
+
+    return "ALEMBIC.version_locations"
