@@ -431,12 +431,12 @@ class Alembic:
             return self._current_by_database()
 
         script = self.script_directory
-        rows = {row.bind: row for row in self.status(branch)}
+        by_database = self._status_by_database([self._branch(branch)])
 
         with _alembic.translate_errors(script):
             return {
-                name: _scripts(script.get_revisions(rows[name].current))
-                for name in self.migration_contexts
+                name: _scripts(script.get_revisions(rows[0].current))
+                for name, rows in by_database.items()
             }
 
     @property
@@ -464,14 +464,28 @@ class Alembic:
 
         .. versionadded:: 4.0
         """
-        script = self.script_directory
         branches = None if branch is None else [self._branch(branch)]
-        contexts = self.migration_contexts
-        rows = []
+        by_database = self._status_by_database(branches)
 
-        for name, context in contexts.items():
+        if len(by_database) > 1:
+            return [row for rows in by_database.values() for row in rows]
+
+        # One database: each row names the bind its branch declares.
+        return [
+            dataclasses.replace(row, bind=self._bind_of(row.branch))
+            for rows in by_database.values()
+            for row in rows
+        ]
+
+    def _status_by_database(
+        self, branches: list[Branch] | None
+    ) -> dict[str, list[BranchStatus]]:
+        script = self.script_directory
+        result = {}
+
+        for name, context in self.migration_contexts.items():
             with _alembic.translate_errors(script):
-                found = branch_status(
+                result[name] = branch_status(
                     script.revision_map,
                     self.registry,
                     name,
@@ -479,16 +493,7 @@ class Alembic:
                     branches,
                 )
 
-            if len(contexts) == 1:
-                # One database: each row names the bind its branch declares.
-                found = [
-                    dataclasses.replace(row, bind=self._bind_of(row.branch))
-                    for row in found
-                ]
-
-            rows.extend(found)
-
-        return rows
+        return result
 
     def _bind_of(self, branch: str) -> str:
         declared = self.registry.get(branch)
@@ -689,7 +694,7 @@ class Alembic:
             self.config,
             script,
             {
-                "message": message,
+                "message": resolver.docstring_safe(message),
                 "sql": False,
                 "head": plan.parents,
                 "splice": splice,
@@ -748,7 +753,7 @@ class Alembic:
         with self._remove_files_on_error(script), _alembic.translate_errors(script):
             rev = script.generate_revision(
                 revid=self._unique_rev_id(),
-                message=message,
+                message=resolver.docstring_safe(message),
                 head=ids,
                 branch_labels=[label] if isinstance(label, str) else list(label or ()),
                 config=self.config,

@@ -151,7 +151,12 @@ def build_registry(
         name, path = item
         key = f"ALEMBIC.version_locations.{index}"
 
-        if _check_name(name, key, problems):
+        if not _check_name(name, key, problems):
+            continue
+
+        if name in branches:
+            problems.append((key, f"'{name}' is already a branch; pick another name"))
+        else:
             branches[name] = Branch(name, resolve_path(path, root_path))
 
     for name, config in settings.branches.items():
@@ -194,7 +199,7 @@ def _check_name(name: str, key: str, problems: list[tuple[str, str]]) -> bool:
             (
                 key,
                 f"'{name}' is not a valid branch name; use letters, digits, '_'"
-                " and '-', starting with a letter (no '/', '@' or '.')",
+                " and '-', starting with a letter or '_' (no '/', '@' or '.')",
             )
         )
         return False
@@ -258,9 +263,7 @@ def _check_depends_on(
                     )
                 )
 
-    cycle = _find_cycle(branches)
-
-    if cycle:
+    for cycle in _find_cycles(branches):
         path = " -> ".join([*cycle, cycle[0]])
         problems.append(
             (
@@ -271,9 +274,12 @@ def _check_depends_on(
         )
 
 
-def _find_cycle(branches: dict[str, Branch]) -> list[str]:
-    """One cycle of ``depends_on`` between branches, or an empty list."""
+def _find_cycles(branches: dict[str, Branch]) -> list[list[str]]:
+    """The cycles of ``depends_on`` between branches, each branch in one at
+    most.
+    """
     done: set[str] = set()
+    cycles = []
 
     def visit(name: str, trail: list[str]) -> list[str]:
         if name in trail:
@@ -295,9 +301,10 @@ def _find_cycle(branches: dict[str, Branch]) -> list[str]:
         found = visit(name, [])
 
         if found:
-            return found
+            cycles.append(found)
+            done.update(found)
 
-    return []
+    return cycles
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> str:

@@ -40,6 +40,14 @@ def to_ids(rev: RevisionArg | int) -> list[str]:
     return [r.revision if isinstance(r, Script) else r for r in rev]
 
 
+def docstring_safe(message: str) -> str:
+    """Escape a revision message for the ``\"\"\"docstring\"\"\"`` the
+    templates put it in, so that any message makes a file that loads and
+    whose docstring reads as the message.
+    """
+    return message.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
 def is_revision_id(revision_map: RevisionMap, value: str) -> bool:
     """Whether ``value`` is exactly the id of a known revision, not only a
     prefix of one.

@@ -1,0 +1,526 @@
+"""The branch registry, built from validated settings: no files, no database."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from flask_alembic import ConfigError
+from flask_alembic import UnknownBranchError
+from flask_alembic.branches.registry import Branch
+from flask_alembic.branches.registry import build_registry
+from flask_alembic.branches.registry import Registry
+from flask_alembic.config import load_settings
+
+ROOT = "/app"
+
+
+def registry(alembic: dict[str, t.Any], binds: t.Iterable[str] = ()) -> Registry:
+    """Validate an ``ALEMBIC`` dict and build its registry under ``ROOT``."""
+    return build_registry(load_settings(alembic, {})[0], ROOT, binds)
+
+
+def problems(alembic: dict[str, t.Any], binds: t.Iterable[str] = ()) -> list[t.Any]:
+    """The ``(key path, message)`` pairs building the registry reports."""
+    with pytest.raises(ConfigError) as info:
+        registry(alembic, binds)
+
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("alembic", "expected"),
+    [
+        # only the implicit default branch, at script_location
+        ({}, [("default", "/app/migrations")]),
+        ({"script_location": "db"}, [("default", "/app/db")]),
+        ({"script_location": "/abs/db"}, [("default", "/abs/db")]),
+        ({"script_location": "pkg:migrations"}, [("default", "pkg:migrations")]),
+        # (branch, path) tuples join; plain paths do not make branches
+        (
+            {"version_locations": ["/plain", ("users", "users/migrations")]},
+            [("default", "/app/migrations"), ("users", "/app/users/migrations")],
+        ),
+        (
+            {"version_locations": [("auth", "/abs/auth"), ("users", "pkg:users")]},
+            [
+                ("default", "/app/migrations"),
+                ("auth", "/abs/auth"),
+                ("users", "pkg:users"),
+            ],
+        ),
+        # declared branches default to <script_location>/<name>
+        (
+            {"script_location": "db", "branches": {"users": {}}},
+            [("default", "/app/db"), ("users", "/app/db/users")],
+        ),
+        (
+            {"branches": {"users": {"path": "apps/users"}, "auth": {"path": "/a"}}},
+            [
+                ("default", "/app/migrations"),
+                ("users", "/app/apps/users"),
+                ("auth", "/a"),
+            ],
+        ),
+        # default first, then version_locations, then declared branches
+        (
+            {
+                "branches": {"zeta": {}, "alpha": {}},
+                "version_locations": [("mid", "/mid")],
+            },
+            [
+                ("default", "/app/migrations"),
+                ("mid", "/mid"),
+                ("zeta", "/app/migrations/zeta"),
+                ("alpha", "/app/migrations/alpha"),
+            ],
+        ),
+        # names may use underscores, digits and dashes
+        (
+            {"branches": {"_x": {}, "a-1": {}}},
+            [
+                ("default", "/app/migrations"),
+                ("_x", "/app/migrations/_x"),
+                ("a-1", "/app/migrations/a-1"),
+            ],
+        ),
+    ],
+)
+def test_branches(alembic: dict[str, t.Any], expected: list[tuple[str, str]]) -> None:
+    """The registry holds default, located and declared branches, in order."""
+    result = registry(alembic)
+    assert [(branch.name, branch.path) for branch in result] == expected
+    assert result.names == [name for name, _ in expected]
+    assert len(result) == len(expected)
+
+
+def test_declared_branch_fields() -> None:
+    """A declared branch keeps its bind, dependencies and description."""
+    result = registry(
+        {
+            "branches": {
+                "users": {},
+                "auth": {
+                    "bind": "accounts",
+                    "depends_on": ["users"],
+                    "description": "Logins.",
+                },
+            }
+        },
+        binds=["accounts"],
+    )
+    assert result.get("auth") == Branch(
+        "auth",
+        "/app/migrations/auth",
+        "accounts",
+        ("users",),
+        "Logins.",
+        declared=True,
+    )
+    assert result.get("default") == Branch("default", "/app/migrations")
+
+
+@pytest.mark.parametrize(
+    ("alembic", "expected"),
+    [
+        ({}, False),
+        ({"version_locations": [("users", "/u"), "/plain"]}, False),
+        ({"branches": {"users": {}}}, True),
+    ],
+)
+def test_declares(alembic: dict[str, t.Any], expected: bool) -> None:
+    """Only branches in ALEMBIC["branches"] count as declared."""
+    assert registry(alembic).declares is expected
+
+
+#: default, users (from version_locations) and auth (declared).
+REGISTRY_CONFIG: dict[str, t.Any] = {
+    "version_locations": [("users", "/u")],
+    "branches": {"auth": {}},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("default", "default"),
+        ("users", "users"),
+        ("auth", "auth"),
+        ("nope", None),
+        ("", None),
+    ],
+)
+def test_get(name: str, expected: str | None) -> None:
+    """get returns the branch of that name, or None."""
+    branch = registry(REGISTRY_CONFIG).get(name)
+    assert (branch.name if branch is not None else None) == expected
+    assert (name in registry(REGISTRY_CONFIG)) is (expected is not None)
+
+
+@pytest.mark.parametrize(
+    ("name", "also_known", "expected"),
+    [
+        ("default", (), "default"),
+        ("auth", (), "auth"),
+        ("users", ["users"], "users"),
+        ("legacy", ["legacy"], None),
+        ("legacy", ["other", "legacy"], None),
+    ],
+)
+def test_require(name: str, also_known: list[str], expected: str | None) -> None:
+    """require returns a registry branch, or None for names only also known."""
+    branch = registry(REGISTRY_CONFIG).require(name, also_known)
+    assert (branch.name if branch is not None else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "also_known", "known", "possibilities"),
+    [
+        ("uesrs", (), ["default", "users", "auth"], ["users"]),
+        ("zzz", (), ["default", "users", "auth"], []),
+        ("defualt", (), ["default", "users", "auth"], ["default"]),
+        # names found elsewhere are known, once, after the registry's
+        (
+            "legacyy",
+            ["users", "legacy"],
+            ["default", "users", "auth", "legacy"],
+            ["legacy"],
+        ),
+        # at most three close matches, best first
+        (
+            "aut",
+            ["authxyz", "authxy", "authx"],
+            ["default", "users", "auth", "authxyz", "authxy", "authx"],
+            ["auth", "authx", "authxy"],
+        ),
+    ],
+)
+def test_require_unknown(
+    name: str, also_known: list[str], known: list[str], possibilities: list[str]
+) -> None:
+    """An unknown name raises with the known names and close matches."""
+    with pytest.raises(UnknownBranchError) as info:
+        registry(REGISTRY_CONFIG).require(name, also_known)
+
+    assert info.value.name == name
+    assert info.value.known == known
+    assert info.value.possibilities == possibilities
+    assert f"The branches are: {', '.join(known)}." in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("branches", "name", "expected"),
+    [
+        ({"a": {}}, "a", []),
+        ({"a": {}}, "default", []),
+        ({"a": {"depends_on": ["default"]}}, "a", ["default"]),
+        # transitive, nearest first
+        (
+            {"a": {}, "b": {"depends_on": ["a"]}, "c": {"depends_on": ["b"]}},
+            "c",
+            ["b", "a"],
+        ),
+        # shared dependencies once
+        (
+            {
+                "a": {},
+                "b": {"depends_on": ["a"]},
+                "c": {"depends_on": ["a"]},
+                "d": {"depends_on": ["b", "c"]},
+            },
+            "d",
+            ["b", "c", "a"],
+        ),
+    ],
+)
+def test_dependencies(
+    branches: dict[str, t.Any], name: str, expected: list[str]
+) -> None:
+    """dependencies lists every branch a branch depends on, nearest first."""
+    result = registry({"branches": branches}).dependencies(name)
+    assert [branch.name for branch in result] == expected
+
+
+def _invalid(name: str) -> str:
+    """The message for a name that is not valid."""
+    return (
+        f"'{name}' is not a valid branch name; use letters, digits, '_'"
+        " and '-', starting with a letter or '_' (no '/', '@' or '.')"
+    )
+
+
+def _reserved(name: str) -> str:
+    """The message for a name Alembic reserves."""
+    return f"'{name}' means something else to Alembic; rename it"
+
+
+def _shares(owner: str) -> str:
+    """The message for a path another branch has."""
+    return f"shares its path with branch '{owner}'; give each branch its own directory"
+
+
+def _outside(path: str) -> str:
+    """The message for a path outside the root."""
+    return (
+        f"'{path}' is outside the application root; use a path inside it,"
+        " or an absolute path"
+    )
+
+
+def _cycle(path: str) -> str:
+    """The message for a cycle of dependencies."""
+    return (
+        f"branches depend on each other in a cycle ({path}); remove one"
+        " of the dependencies"
+    )
+
+
+@pytest.mark.parametrize(
+    ("alembic", "expected"),
+    [
+        # invalid names, declared or in version_locations
+        *(
+            (
+                {"branches": {name: {}}},
+                [(f"ALEMBIC.branches.{name}", _invalid(name))],
+            )
+            for name in ("a/b", "a@b", "a.b", "1abc", "", "-a", "a b")
+        ),
+        *(
+            (
+                {"version_locations": ["/plain", (name, "/v")]},
+                [("ALEMBIC.version_locations.1", _invalid(name))],
+            )
+            for name in ("a/b", "a@b", "a.b", "1abc", "")
+        ),
+        # words Alembic reserves
+        *(
+            (
+                {"branches": {name: {}}},
+                [(f"ALEMBIC.branches.{name}", _reserved(name))],
+            )
+            for name in ("head", "heads", "base", "current")
+        ),
+        *(
+            (
+                {"version_locations": [(name, "/v")]},
+                [("ALEMBIC.version_locations.0", _reserved(name))],
+            )
+            for name in ("head", "heads", "base", "current")
+        ),
+        # a declared name that is already a branch
+        (
+            {"version_locations": [("users", "/u")], "branches": {"users": {}}},
+            [
+                (
+                    "ALEMBIC.branches.users",
+                    "'users' is already a branch; pick another name",
+                )
+            ],
+        ),
+        (
+            {"branches": {"default": {}}},
+            [
+                (
+                    "ALEMBIC.branches.default",
+                    "'default' is already a branch; pick another name",
+                )
+            ],
+        ),
+        # shared paths, however they are written
+        (
+            {"branches": {"a": {"path": "shared"}, "b": {"path": "shared/"}}},
+            [("ALEMBIC.branches.b.path", _shares("a"))],
+        ),
+        (
+            {"branches": {"a": {"path": "/x"}, "b": {"path": "/y/../x"}}},
+            [("ALEMBIC.branches.b.path", _shares("a"))],
+        ),
+        (
+            {"branches": {"a": {"path": "migrations"}}},
+            [("ALEMBIC.branches.a.path", _shares("default"))],
+        ),
+        (
+            {"branches": {"a": {"path": "/app/migrations"}}},
+            [("ALEMBIC.branches.a.path", _shares("default"))],
+        ),
+        (
+            {"version_locations": [("users", "migrations")]},
+            [("ALEMBIC.version_locations", _shares("default"))],
+        ),
+        (
+            {
+                "version_locations": [("users", "/u")],
+                "branches": {"auth": {"path": "/u"}},
+            },
+            [("ALEMBIC.branches.auth.path", _shares("users"))],
+        ),
+        (
+            {"version_locations": [("users", "/u"), ("auth", "/u")]},
+            [("ALEMBIC.version_locations", _shares("users"))],
+        ),
+        # relative paths must stay inside the root
+        (
+            {"branches": {"x": {"path": "../x"}}},
+            [("ALEMBIC.branches.x.path", _outside("../x"))],
+        ),
+        (
+            {"branches": {"x": {"path": "sub/../../x"}}},
+            [("ALEMBIC.branches.x.path", _outside("sub/../../x"))],
+        ),
+        (
+            {"script_location": "../m", "branches": {"x": {}}},
+            [("ALEMBIC.branches.x.path", _outside("../m/x"))],
+        ),
+        # unknown dependencies, with a suggestion when one is close
+        (
+            {"branches": {"users": {}, "auth": {"depends_on": ["usres"]}}},
+            [
+                (
+                    "ALEMBIC.branches.auth.depends_on",
+                    "unknown branch 'usres' (known: default, users, auth);"
+                    " did you mean 'users'?",
+                )
+            ],
+        ),
+        (
+            {"branches": {"auth": {"depends_on": ["zzz"]}}},
+            [
+                (
+                    "ALEMBIC.branches.auth.depends_on",
+                    "unknown branch 'zzz' (known: default, auth)",
+                )
+            ],
+        ),
+        # cycles, including a branch depending on itself
+        (
+            {"branches": {"a": {"depends_on": ["b"]}, "b": {"depends_on": ["a"]}}},
+            [("ALEMBIC.branches.a.depends_on", _cycle("a -> b -> a"))],
+        ),
+        (
+            {
+                "branches": {
+                    "a": {"depends_on": ["b"]},
+                    "b": {"depends_on": ["c"]},
+                    "c": {"depends_on": ["a"]},
+                }
+            },
+            [("ALEMBIC.branches.a.depends_on", _cycle("a -> b -> c -> a"))],
+        ),
+        (
+            {
+                "branches": {
+                    "a": {},
+                    "b": {"depends_on": ["c"]},
+                    "c": {"depends_on": ["b"]},
+                }
+            },
+            [("ALEMBIC.branches.b.depends_on", _cycle("b -> c -> b"))],
+        ),
+        (
+            {"branches": {"a": {"depends_on": ["a"]}}},
+            [("ALEMBIC.branches.a.depends_on", _cycle("a -> a"))],
+        ),
+        # unknown binds, with a suggestion when one is close
+        (
+            {"branches": {"a": {"bind": "usres"}}},
+            [
+                (
+                    "ALEMBIC.branches.a.bind",
+                    "unknown bind 'usres' (known: default, users); did you mean"
+                    " 'users'?",
+                )
+            ],
+        ),
+        (
+            {"branches": {"a": {"bind": "zzz"}}},
+            [("ALEMBIC.branches.a.bind", "unknown bind 'zzz' (known: default, users)")],
+        ),
+    ],
+)
+def test_problem(alembic: dict[str, t.Any], expected: list[tuple[str, str]]) -> None:
+    """Each mistake is reported at its key, with what to do about it."""
+    assert problems(alembic, binds=["users"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("alembic", "binds", "names"),
+    [
+        ({"branches": {"x": {"path": "/abs/x"}}}, (), ["default", "x"]),
+        ({"branches": {"x": {"path": "/elsewhere/../x"}}}, (), ["default", "x"]),
+        ({"branches": {"x": {"path": "pkg:x"}}}, (), ["default", "x"]),
+        ({"branches": {"x": {"path": "sub/../x"}}}, (), ["default", "x"]),
+        ({"branches": {"x": {"bind": "default"}}}, (), ["default", "x"]),
+        ({"branches": {"x": {"bind": "users"}}}, ["users", "users"], ["default", "x"]),
+    ],
+)
+def test_allowed(
+    alembic: dict[str, t.Any], binds: t.Iterable[str], names: list[str]
+) -> None:
+    """Absolute, resource and inside-root paths and known binds are accepted."""
+    assert registry(alembic, binds).names == names
+
+
+def test_problems_together() -> None:
+    """Every problem is reported at once, in one ConfigError."""
+    alembic = {
+        "version_locations": [("a.b", "/v"), ("current", "/w"), ("users", "/u")],
+        "branches": {
+            "a/b": {},
+            "head": {},
+            "users": {},
+            "x": {"path": "../x", "bind": "nope", "depends_on": ["y"]},
+            "y2": {"path": "/u"},
+            "c": {"depends_on": ["c"]},
+        },
+    }
+    assert problems(alembic, binds=["users"]) == [
+        ("ALEMBIC.version_locations.0", _invalid("a.b")),
+        ("ALEMBIC.version_locations.1", _reserved("current")),
+        ("ALEMBIC.branches.a/b", _invalid("a/b")),
+        ("ALEMBIC.branches.head", _reserved("head")),
+        ("ALEMBIC.branches.users", "'users' is already a branch; pick another name"),
+        ("ALEMBIC.branches.x.path", _outside("../x")),
+        ("ALEMBIC.branches.x.bind", "unknown bind 'nope' (known: default, users)"),
+        ("ALEMBIC.branches.y2.path", _shares("users")),
+        (
+            "ALEMBIC.branches.x.depends_on",
+            "unknown branch 'y' (known: default, users, x, y2, c); did you mean 'y2'?",
+        ),
+        ("ALEMBIC.branches.c.depends_on", _cycle("c -> c")),
+    ]
+
+
+def test_every_cycle_reported() -> None:
+    """Two separate cycles are both reported."""
+    alembic = {
+        "branches": {
+            "a": {"depends_on": ["b"]},
+            "b": {"depends_on": ["a"]},
+            "c": {"depends_on": ["c"]},
+        }
+    }
+    assert problems(alembic) == [
+        ("ALEMBIC.branches.a.depends_on", _cycle("a -> b -> a")),
+        ("ALEMBIC.branches.c.depends_on", _cycle("c -> c")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "locations",
+    [
+        [("users", "/u"), ("users", "/v")],
+        [("default", "/x")],
+    ],
+)
+def test_version_location_duplicate_name(locations: list[tuple[str, str]]) -> None:
+    """A (branch, path) name that is already a branch is reported."""
+    index = len(locations) - 1
+    name = locations[index][0]
+    assert problems({"version_locations": locations}) == [
+        (
+            f"ALEMBIC.version_locations.{index}",
+            f"'{name}' is already a branch; pick another name",
+        )
+    ]
