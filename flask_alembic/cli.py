@@ -29,6 +29,9 @@ from .errors import MultipleHeadsError
 if t.TYPE_CHECKING:
     from .extension import Alembic
 
+#: Loggers whose INFO lines show a command's progress.
+_PROGRESS_LOGGERS = ("alembic", "flask_alembic")
+
 #: Loggers whose INFO lines are noise on every command.
 _NOISY_LOGGERS = ("alembic.runtime.plugins",)
 
@@ -62,6 +65,13 @@ pass_alembic = click.pass_obj
 branch_option = click.option(
     "-b", "--branch", help="Only the revisions of this branch."
 )
+bind_option = click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    metavar="NAME",
+    help="Only this database (bind). Repeat for several.",
+)
 verbose_option = click.option(
     "-v", "--verbose", is_flag=True, help="Show the full details of each revision."
 )
@@ -79,6 +89,7 @@ def mkdir(alembic: Alembic) -> None:
     "--check-heads", is_flag=True, help="Exit 1 unless all head revisions are applied."
 )
 @branch_option
+@bind_option
 @verbose_option
 @pass_alembic
 @click.pass_context
@@ -87,13 +98,15 @@ def current(
     alembic: Alembic,
     check_heads: bool,
     branch: str | None,
+    binds: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Show the revisions the database is at."""
-    by_database = alembic.current_by_database(branch)
+    bind = list(binds) or None
+    by_database = alembic.current_by_database(branch, bind)
 
     if check_heads:
-        behind = [name for name, pending in alembic.pending().items() if pending]
+        behind = [name for name, pending in alembic.pending(bind).items() if pending]
 
         if behind:
             if len(by_database) == 1:
@@ -116,13 +129,18 @@ def current(
     "--resolve-dependencies", is_flag=True, help="Treat dependencies as down revisions."
 )
 @branch_option
+@bind_option
 @verbose_option
 @pass_alembic
 def heads(
-    alembic: Alembic, resolve_dependencies: bool, branch: str | None, verbose: bool
+    alembic: Alembic,
+    resolve_dependencies: bool,
+    branch: str | None,
+    binds: tuple[str, ...],
+    verbose: bool,
 ) -> None:
     """Show the revisions that have no child revisions."""
-    _echo_all(alembic.heads(resolve_dependencies, branch), verbose)
+    _echo_all(alembic.heads(resolve_dependencies, branch, list(binds) or None), verbose)
 
 
 @cli.command()
@@ -166,23 +184,30 @@ def branches(alembic: Alembic, declared: bool, verbose: bool) -> None:
 @click.option("--start", default="base", help="Show since this revision.")
 @click.option("--end", default="heads", help="Show until this revision.")
 @branch_option
+@bind_option
 @verbose_option
 @pass_alembic
 def log(
-    alembic: Alembic, start: str, end: str, branch: str | None, verbose: bool
+    alembic: Alembic,
+    start: str,
+    end: str,
+    branch: str | None,
+    binds: tuple[str, ...],
+    verbose: bool,
 ) -> None:
     """Show the revisions in the order they will run, newest first."""
-    _echo_all(alembic.log(start, end, branch), verbose)
+    _echo_all(alembic.log(start, end, branch, list(binds) or None), verbose)
 
 
 @cli.command()
 @branch_option
+@bind_option
 @pass_alembic
-def status(alembic: Alembic, branch: str | None) -> None:
+def status(alembic: Alembic, branch: str | None, binds: tuple[str, ...]) -> None:
     """Show where each branch stands: its head, the revision the database is
     at, and how many revisions are pending.
     """
-    rows = alembic.status(branch)
+    rows = alembic.status(branch, list(binds) or None)
     _echo_table(
         ["branch", "bind", "path", "head", "current", "pending"],
         [
@@ -248,11 +273,12 @@ def show(alembic: Alembic, revisions: tuple[str, ...]) -> None:
 
 
 @cli.command()
+@bind_option
 @pass_alembic
 @click.pass_context
-def check(ctx: click.Context, alembic: Alembic) -> None:
+def check(ctx: click.Context, alembic: Alembic, binds: tuple[str, ...]) -> None:
     """Check whether the models differ from the database, and show how."""
-    by_database = alembic.diffs()
+    by_database = alembic.diffs(list(binds) or None)
 
     if not any(by_database.values()):
         click.echo("No changes detected.")
@@ -278,29 +304,37 @@ def check(ctx: click.Context, alembic: Alembic) -> None:
 
 @cli.command()
 @click.argument("target", default="heads")
+@bind_option
 @pass_alembic
-def stamp(alembic: Alembic, target: str) -> None:
+def stamp(alembic: Alembic, target: str, binds: tuple[str, ...]) -> None:
     """Set the current revision without running migrations."""
-    alembic.stamp(target)
+    alembic.stamp(target, list(binds) or None)
 
 
 @cli.command()
 @click.argument("target", default="heads")
+@bind_option
 @pass_alembic
-def upgrade(alembic: Alembic, target: str) -> None:
-    """Run migrations to upgrade the database."""
-    alembic.upgrade(target)
+def upgrade(alembic: Alembic, target: str, binds: tuple[str, ...]) -> None:
+    """Run migrations to upgrade the database.
+
+    With per-bind histories, each bind goes to the heads of its own
+    branches, binds that others depend on first.
+    """
+    alembic.upgrade(target, list(binds) or None)
 
 
 @cli.command()
 @click.argument("target", default="-1")
+@bind_option
 @pass_alembic
-def downgrade(alembic: Alembic, target: str) -> None:
+def downgrade(alembic: Alembic, target: str, binds: tuple[str, ...]) -> None:
     """Run migrations to downgrade the database.
 
-    TARGET is a revision, or a number of revisions to go down.
+    TARGET is a revision, or a number of revisions to go down. With per-bind
+    histories, a number needs --bind.
     """
-    alembic.downgrade(target)
+    alembic.downgrade(target, list(binds) or None)
 
 
 @cli.command()
@@ -322,6 +356,12 @@ def downgrade(alembic: Alembic, target: str) -> None:
 )
 @click.option("-l", "--label", multiple=True, help="Label(s) to apply to the revision.")
 @click.option("--path", help="Where to store the revision.")
+@click.option(
+    "--bind",
+    metavar="NAME",
+    help="With per-bind histories, compare this bind's models and database"
+    " and add to its branch.",
+)
 @pass_alembic
 def revision(
     alembic: Alembic,
@@ -333,6 +373,7 @@ def revision(
     depend: tuple[str, ...],
     label: tuple[str, ...],
     path: str | None,
+    bind: str | None,
 ) -> None:
     """Generate a new revision."""
     try:
@@ -345,6 +386,7 @@ def revision(
             depend=list(depend) or None,
             label=list(label),
             path=path,
+            bind=bind,
         )
     except MultipleHeadsError as e:
         # The library's message suggests 'heads', which is not a parent.
@@ -467,8 +509,8 @@ def _progress_logging() -> cabc.Iterator[None]:
     the terminal, so no line shows twice and the application's own handlers
     still receive every record. Everything is restored afterwards.
     """
-    logger = logging.getLogger("alembic")
-    levels = {"alembic": logging.INFO}
+    loggers = [logging.getLogger(name) for name in _PROGRESS_LOGGERS]
+    levels = dict.fromkeys(_PROGRESS_LOGGERS, logging.INFO)
     levels.update(dict.fromkeys(_NOISY_LOGGERS, logging.WARNING))
     saved = {name: logging.getLogger(name).level for name in levels}
 
@@ -476,19 +518,17 @@ def _progress_logging() -> cabc.Iterator[None]:
         if saved[name] == logging.NOTSET:
             logging.getLogger(name).setLevel(level)
 
-    handler = None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
+    added = [logger for logger in loggers if not _prints_to_terminal(logger)]
 
-    if not _prints_to_terminal(logger):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(
-            logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s")
-        )
+    for logger in added:
         logger.addHandler(handler)
 
     try:
         yield
     finally:
-        if handler is not None:
+        for logger in added:
             logger.removeHandler(handler)
 
         for name, level in saved.items():

@@ -19,6 +19,9 @@ from pydantic import Field
 
 from .errors import ConfigError
 
+#: The bind of Flask-SQLAlchemy's default engine, and of ``script_location``.
+DEFAULT_BIND = "default"
+
 #: The values Alembic accepts for ``path_separator``.
 PathSeparator = t.Literal["os", "space", "newline", ":", ";"]
 
@@ -52,6 +55,43 @@ class BranchSettings(BaseModel):
         " of this branch depends on their heads at the time it is made.",
     )
     description: str = Field("", description="What the branch is for.")
+
+
+class BindSettings(BaseModel):
+    """One database with a history of its own, in ``ALEMBIC["binds"]``.
+
+    .. versionadded:: 4.0
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str | None = Field(
+        None,
+        description="The directory that holds the revisions of the bind's"
+        " branch. A relative path is relative to the application's root path"
+        " and must stay inside it. Defaults to a directory named after the bind"
+        " inside ``script_location``. The ``default`` bind's revisions are in"
+        " ``script_location`` itself.",
+    )
+    version_table: str | None = Field(
+        None,
+        description="The table in this bind's database that records its"
+        " revisions. Defaults to ``ALEMBIC_CONTEXT['version_table']``, which"
+        " defaults to ``alembic_version``.",
+    )
+    version_table_schema: str | None = Field(
+        None, description="The schema of the version table."
+    )
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Binds to upgrade before this one (and to downgrade after it).",
+    )
+    context: dict[str, t.Any] = Field(
+        default_factory=dict,
+        description="``ALEMBIC_CONTEXT`` options for this bind only, such as"
+        ' ``{"render_as_batch": True}`` for an SQLite bind. They are checked'
+        " like ``ALEMBIC_CONTEXT`` and override it.",
+    )
 
 
 class AlembicSettings(BaseModel):
@@ -115,6 +155,15 @@ class AlembicSettings(BaseModel):
         ' directory: ``{name: {"path": ..., "depends_on": [...],'
         ' "description": ...}}``. Once any is declared, ``revision --branch``'
         " accepts only declared names (and ``default``). See :doc:`branches`.",
+    )
+
+    binds: dict[str, BindSettings] = Field(
+        default_factory=dict,
+        description="Databases with a history of their own:"
+        ' ``{name: {"path": ..., "version_table": ..., "depends_on": [...],'
+        ' "context": {...}}}``. Declaring any switches to per-bind histories:'
+        " each bind gets a branch named after it and its revisions run on it"
+        " only. ``default`` is always a bind. See :doc:`multiple-databases`.",
     )
 
     #: Other Alembic main options, and dicts that become config sections.
@@ -235,29 +284,34 @@ def load_settings(
     """
     problems: list[tuple[str, str]] = []
     alembic_known = set(AlembicSettings.model_fields) | _OTHER_ALEMBIC_KEYS
-    context_known = set(ContextSettings.model_fields) | {"tag"}
     alembic_settings = _validate(
         AlembicSettings, "ALEMBIC", alembic, alembic_known, problems
     )
-    context_settings = _validate(
-        ContextSettings,
-        "ALEMBIC_CONTEXT",
-        context,
-        context_known | set(_RESERVED_CONTEXT_KEYS),
-        problems,
-    )
+    context_settings = _validate_context("ALEMBIC_CONTEXT", context, problems)
 
-    if isinstance(context, dict):
-        for key, why in _RESERVED_CONTEXT_KEYS.items():
-            if key in context:
+    if alembic_settings is not None:
+        for name, bind in alembic_settings.binds.items():
+            key = f"ALEMBIC.binds.{name}"
+            _validate_context(f"{key}.context", bind.context, problems)
+
+            if name == DEFAULT_BIND and bind.path is not None:
                 problems.append(
                     (
-                        f"ALEMBIC_CONTEXT.{key}",
-                        f"is set by flask_alembic ({why}); remove it",
+                        f"{key}.path",
+                        "the default bind's revisions are in script_location;"
+                        " set ALEMBIC['script_location'] instead",
                     )
                 )
 
-    if alembic_settings is not None:
+            for option in ("version_table", "version_table_schema"):
+                if getattr(bind, option) is not None and option in bind.context:
+                    problems.append(
+                        (
+                            f"{key}.context.{option}",
+                            f"is also set as {key}.{option}; keep one",
+                        )
+                    )
+
         # Check a stray "%" now, with the other problems. The paths do not
         # matter here; make_alembic_config escapes them.
         problems.extend(_build_config(alembic_settings)[1])
@@ -266,6 +320,49 @@ def load_settings(
         raise ConfigError(problems)
 
     return alembic_settings, context_settings
+
+
+def _validate_context(
+    name: str, data: t.Any, problems: list[tuple[str, str]]
+) -> ContextSettings | None:
+    """Validate an ``ALEMBIC_CONTEXT`` dict, or a bind's ``context``."""
+    known = set(ContextSettings.model_fields) | {"tag"} | set(_RESERVED_CONTEXT_KEYS)
+    settings = _validate(ContextSettings, name, data, known, problems)
+
+    if isinstance(data, dict):
+        for key, why in _RESERVED_CONTEXT_KEYS.items():
+            if key in data:
+                problems.append(
+                    (f"{name}.{key}", f"is set by flask_alembic ({why}); remove it")
+                )
+
+    return settings
+
+
+def bind_context_options(
+    context: ContextSettings, bind: BindSettings | None
+) -> dict[str, t.Any]:
+    """The ``configure()`` options of one bind: ``ALEMBIC_CONTEXT``, then
+    the bind's own ``context``, ``version_table`` and ``version_table_schema``.
+
+    :param context: The validated ``ALEMBIC_CONTEXT``.
+    :param bind: The bind's settings; ``None`` for a bind that is not
+        declared (the ``default`` bind usually).
+    """
+    options = context.options()
+
+    if bind is None:
+        return options
+
+    options.update(ContextSettings.model_validate(bind.context).options())
+
+    for key in ("version_table", "version_table_schema"):
+        value = getattr(bind, key)
+
+        if value is not None:
+            options[key] = value
+
+    return options
 
 
 _M = t.TypeVar("_M", bound=BaseModel)
@@ -447,6 +544,22 @@ def branch_path(settings: AlembicSettings, name: str, branch: BranchSettings) ->
     return os.path.join(settings.script_location, name)
 
 
+def bind_path(settings: AlembicSettings, name: str) -> str:
+    """The configured path of a bind's revisions: ``script_location`` for the
+    ``default`` bind, else as written or defaulted to
+    ``<script_location>/<name>``.
+    """
+    bind = settings.binds.get(name)
+
+    if name == DEFAULT_BIND:
+        return settings.script_location
+
+    if bind is not None and bind.path is not None:
+        return bind.path
+
+    return os.path.join(settings.script_location, name)
+
+
 def resolve_path(path: str, root_path: str) -> str:
     """Make a configured path absolute, relative to the application's root.
 
@@ -492,8 +605,11 @@ def _build_config(
         path = item if isinstance(item, str) else item[1]
         version_locations.append(resolve_path(path, root_path))
 
-    for name, branch in settings.branches.items():
-        path = resolve_path(branch_path(settings, name, branch), root_path)
+    paths = [branch_path(settings, name, b) for name, b in settings.branches.items()]
+    paths.extend(bind_path(settings, name) for name in settings.binds)
+
+    for path in paths:
+        path = resolve_path(path, root_path)
 
         if path not in version_locations:
             version_locations.append(path)
@@ -504,7 +620,13 @@ def _build_config(
     config.set_main_option(
         "version_locations", _escape(separator.join(version_locations))
     )
-    handled = {"script_location", "path_separator", "version_locations", "branches"}
+    handled = {
+        "script_location",
+        "path_separator",
+        "version_locations",
+        "branches",
+        "binds",
+    }
     bad: list[tuple[str, str]] = []
 
     for key, value in settings.model_dump(exclude_none=True).items():

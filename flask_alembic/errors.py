@@ -9,6 +9,8 @@ working.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import typing as t
 
 from alembic.util import CommandError
@@ -174,3 +176,159 @@ class UnknownBranchError(RevisionError):
         message += f" The branches are: {', '.join(self.known)}."
         message += " Declare new branches in ALEMBIC['branches']."
         super().__init__(message)
+
+
+class UnknownBindError(FlaskAlembicError, KeyError):
+    """A bind name is not one of the application's databases.
+
+    :param name: The name that matched nothing.
+    :param known: The bind names.
+
+    .. versionadded:: 4.0
+    """
+
+    def __init__(self, name: str, known: t.Sequence[str]) -> None:
+        self.name = name
+        self.known = list(known)
+        message = f"Unknown bind '{name}'."
+        close = difflib.get_close_matches(name, self.known, n=1, cutoff=0.6)
+
+        if close:
+            message += f" Did you mean '{close[0]}'?"
+
+        message += f" The binds are: {', '.join(self.known)}."
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        # KeyError would show the message in quotes.
+        return str(self.args[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class BindOutcome:
+    """Where one bind stands after a run of migrations failed.
+
+    .. versionadded:: 4.0
+    """
+
+    #: The bind's name.
+    name: str
+    #: ``"done"``, ``"failed"``, ``"rolled back"`` (done, then undone with
+    #: the failed one in a shared history) or ``"not started"``.
+    state: str
+    #: The revision ids the bind was at before the run.
+    before: tuple[str, ...]
+    #: The revision ids it is at now, or ``None`` if they could not be read.
+    now: tuple[str, ...] | None
+
+
+class MigrationError(FlaskAlembicError):
+    """A revision failed while it ran on a bind. The exception it raised is
+    the ``__cause__``.
+
+    :param operation: ``"upgrade"``, ``"downgrade"`` or ``"stamp"``.
+    :param bind: The bind it failed on.
+    :param revision: The id of the revision that failed, or ``None`` if the
+        failure came after the last one, when committing.
+    :param doc: The revision's message.
+    :param path: The revision's file.
+    :param reason: What went wrong, in one line, without passwords.
+    :param outcomes: Where every bind the run was to touch stands now, in the
+        order they were to run.
+    :param partial: Whether the failed revision may be partly applied, as on
+        databases whose DDL statements commit themselves (MySQL, MariaDB).
+
+    .. versionadded:: 4.0
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        bind: str,
+        revision: str | None,
+        doc: str | None,
+        path: str | None,
+        reason: str,
+        outcomes: t.Sequence[BindOutcome],
+        partial: bool = False,
+    ) -> None:
+        self.operation = operation
+        self.bind = bind
+        self.revision = revision
+        self.doc = doc
+        self.path = path
+        self.reason = reason
+        self.outcomes = list(outcomes)
+        self.partial = partial
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = "while committing"
+
+        if self.revision is not None:
+            where = f"at revision {self.revision}"
+
+            if self.doc:
+                where += f' "{self.doc}"'
+
+            if self.path:
+                where += f" ({self.path})"
+
+        lines = [
+            f"{_VERBS.get(self.operation, 'Migration')} failed on bind"
+            f" '{self.bind}' {where}:",
+            f"  {self.reason}",
+            "Where each bind is now:",
+        ]
+        width = max(len(o.name) for o in self.outcomes)
+
+        for outcome in self.outcomes:
+            lines.append(f"  {outcome.name.ljust(width)}  {self._describe(outcome)}")
+
+        if self.operation in ("upgrade", "downgrade", "stamp"):
+            lines.append(
+                f"Fix the cause, then run 'flask db {self.operation}' again:"
+                " binds that are done have nothing left to run."
+            )
+
+        return "\n".join(lines)
+
+    def _describe(self, outcome: BindOutcome) -> str:
+        before = _heads(outcome.before)
+
+        if outcome.now is None:
+            return (
+                f"{outcome.state}; could not read its revision (it was at"
+                f" {before}). Run 'flask db current' to see it."
+            )
+
+        now = _heads(outcome.now)
+
+        if outcome.state == "not started":
+            return f"not started, at {now}"
+
+        if outcome.state != "failed":
+            return f"{outcome.state}, at {now}"
+
+        if outcome.now == outcome.before:
+            text = f"failed, rolled back to {now}, where it started"
+        else:
+            text = (
+                f"failed, at {now}: the revisions before {self.revision} were"
+                f" applied and kept (it started at {before})"
+            )
+
+        if self.partial and self.revision is not None:
+            text += (
+                f"; {self.revision} may be partly applied, since this database"
+                " commits each DDL statement by itself: check its schema"
+            )
+
+        return text
+
+
+_VERBS = {"upgrade": "Upgrade", "downgrade": "Downgrade", "stamp": "Stamp"}
+
+
+def _heads(ids: t.Sequence[str]) -> str:
+    return ", ".join(ids) if ids else "<base>"

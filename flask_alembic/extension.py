@@ -35,17 +35,25 @@ from . import runner
 from .branches import resolver
 from .branches.registry import Branch
 from .branches.registry import build_registry
+from .branches.registry import DEFAULT_BRANCH
 from .branches.registry import Registry
 from .branches.resolver import RevisionArg
+from .branches.status import all_branches
 from .branches.status import branch_status
 from .branches.status import BranchStatus
 from .config import AlembicSettings
+from .config import bind_context_options
 from .config import ContextSettings
 from .config import load_settings
 from .config import make_alembic_config
 from .config import resolve_path
+from .errors import ConfigError
 from .errors import DuplicateRevisionIdError
 from .errors import NotUpToDateError
+from .errors import RevisionError
+from .errors import UnknownBindError
+from .targets import check_distinct
+from .targets import find_bind_targets
 from .targets import find_targets
 from .targets import MetaDatas
 from .targets import normalize_engines
@@ -158,8 +166,12 @@ class Alembic:
             context_config.setdefault("compare_server_default", True)
 
         settings, context_settings = load_settings(alembic_config, context_config)
-        config = make_alembic_config(settings, app.root_path, list(self.metadatas))
         registry = build_registry(settings, app.root_path)
+        per_bind = registry.per_bind
+        self._check_modes(registry)
+        config = make_alembic_config(
+            settings, app.root_path, [] if per_bind else list(self.metadatas)
+        )
         self._apps[app] = _AppState(settings, context_settings, config, registry)
         app.extensions["alembic"] = self
         app.teardown_appcontext(self._teardown)
@@ -172,6 +184,38 @@ class Alembic:
             from .cli import cli
 
             app.cli.add_command(cli, command_name)
+
+    def _check_modes(self, registry: Registry) -> None:
+        """In per-bind mode every database given to the extension must be a
+        bind: a name that is not would be a shared history mixed in.
+        """
+        if not registry.per_bind:
+            return
+
+        known = set(registry.binds)
+        problems = []
+
+        for argument, names in (
+            ("metadatas", self.metadatas),
+            ("engines", self.engines),
+        ):
+            strays = [name for name in names if name not in known]
+
+            if strays:
+                quoted = ", ".join(f"'{name}'" for name in strays)
+                problems.append(
+                    (
+                        "ALEMBIC.binds",
+                        f"Alembic({argument}=...) names {quoted}, which is not a"
+                        " declared bind. With ALEMBIC['binds'] each database has"
+                        " its own history and must be declared there; to keep"
+                        " one shared history for every database, remove"
+                        " ALEMBIC['binds'] instead",
+                    )
+                )
+
+        if problems:
+            raise ConfigError(problems)
 
     def _state(self) -> _AppState:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -285,11 +329,85 @@ class Alembic:
         state = self._state()
 
         if state.targets is None:
-            state.targets = find_targets(
-                self.metadatas, self.engines, current_app.extensions.get("sqlalchemy")
-            )
+            ext = current_app.extensions.get("sqlalchemy")
+
+            if state.registry.per_bind:
+                targets = find_bind_targets(
+                    state.registry.binds, self.metadatas, self.engines, ext
+                )
+                check_distinct(
+                    targets,
+                    {
+                        name: (
+                            options.get("version_table_schema"),
+                            options.get("version_table", "alembic_version"),
+                        )
+                        for name, options in (
+                            (name, self._options(name)) for name in targets
+                        )
+                    },
+                )
+                state.targets = targets
+            else:
+                state.targets = find_targets(self.metadatas, self.engines, ext)
 
         return state.targets
+
+    def _options(self, name: str) -> dict[str, t.Any]:
+        """The ``configure()`` options of a database."""
+        state = self._state()
+        return bind_context_options(
+            state.context_settings, state.settings.binds.get(name)
+        )
+
+    @property
+    def _per_bind(self) -> bool:
+        return self._state().registry.per_bind
+
+    def _names(self, bind: str | t.Sequence[str] | None) -> list[str]:
+        """The names of the databases asked for, in the order they run.
+
+        :raise UnknownBindError: If a name is not a database of the app.
+        """
+        known = list(self._targets())
+
+        if bind is None:
+            return known
+
+        asked = [bind] if isinstance(bind, str) else list(bind)
+
+        for name in asked:
+            if name not in known:
+                raise UnknownBindError(name, known)
+
+        return [name for name in known if name in asked]
+
+    def _open(self, names: t.Sequence[str]) -> dict[str, MigrationContext]:
+        """The migration contexts of some databases, connecting to those not
+        yet connected to, all of them before any is used.
+        """
+        state = self._context_state()
+        targets = self._targets()
+        missing = [name for name in names if name not in state.contexts]
+
+        if missing:
+            state.contexts.update(
+                runner.open_contexts(
+                    self.environment_context,
+                    {name: targets[name] for name in missing},
+                    {name: self._options(name) for name in missing},
+                    multidb=not self._per_bind and len(targets) > 1,
+                )
+            )
+
+        if list(names) == list(targets):
+            # Every database: keep returning the same dict, in their order.
+            if list(state.contexts) != list(targets):
+                state.contexts = {name: state.contexts[name] for name in targets}
+
+            return state.contexts
+
+        return {name: state.contexts[name] for name in names}
 
     @property
     def migration_contexts(self) -> dict[str, MigrationContext]:
@@ -299,16 +417,7 @@ class Alembic:
 
         :raise DatabaseError: If a database cannot be connected to.
         """
-        state = self._context_state()
-
-        if state.contexts is None:
-            state.contexts = runner.open_contexts(
-                self.environment_context,
-                self._targets(),
-                self._state().context_settings.options(),
-            )
-
-        return state.contexts
+        return self._open(list(self._targets()))
 
     @property
     def migration_context(self) -> MigrationContext:
@@ -358,10 +467,27 @@ class Alembic:
             context; returns the steps to run.
         :param kwargs: Passed to ``upgrade`` or ``downgrade`` in each revision.
         """
-        contexts = self.migration_contexts
+        self._run({name: fn for name in self._targets()}, "migrate", **kwargs)
+
+    def _run(
+        self, fns: dict[str, _alembic.MigrationsFn], operation: str, **kwargs: t.Any
+    ) -> None:
+        """Run a function on each database it is given for, in order.
+
+        :raise MigrationError: If a revision fails.
+        """
+        contexts = self._open(list(fns))
+        urls = [target.engine.url for target in self._targets().values()]
 
         with _alembic.translate_errors(self.script_directory):
-            runner.run(contexts, fn, **kwargs)
+            runner.run(
+                contexts,
+                fns,
+                operation=operation,
+                together=not self._per_bind,
+                urls=urls,
+                **kwargs,
+            )
 
     def mkdir(self) -> None:
         """Create the migrations directory, its ``script.py.mako`` template
@@ -373,7 +499,8 @@ class Alembic:
         config = self.config
         script_dir = config.get_main_option("script_location")
         assert script_dir is not None
-        template = "multidb" if len(self.metadatas) > 1 else "generic"
+        shared = not self._per_bind and len(self.metadatas) > 1
+        template = "multidb" if shared else "generic"
         source = os.path.join(
             config.get_template_directory(), template, "script.py.mako"
         )
@@ -386,29 +513,34 @@ class Alembic:
         for location in _alembic.version_locations(self.script_directory):
             os.makedirs(location, exist_ok=True)
 
-    def current(self, branch: str | None = None) -> tuple[Script, ...]:
+    def current(
+        self, branch: str | None = None, bind: str | t.Sequence[str] | None = None
+    ) -> tuple[Script, ...]:
         """The revisions the databases are at. With several databases, the
         revisions any of them is at, each once.
 
         :param branch: Only the newest revisions of this branch the databases
             have applied.
+        :param bind: Only these databases.
 
         .. versionchanged:: 4.0
-            Added ``branch``.
+            Added ``branch`` and ``bind``.
         """
         seen: dict[str, Script] = {}
 
-        for revisions in self.current_by_database(branch).values():
+        for revisions in self.current_by_database(branch, bind).values():
             for rev in revisions:
                 seen.setdefault(rev.revision, rev)
 
         return tuple(seen.values())
 
-    def _current_by_database(self) -> dict[str, tuple[Script, ...]]:
+    def _current_by_database(
+        self, names: t.Sequence[str] | None = None
+    ) -> dict[str, tuple[Script, ...]]:
         script = self.script_directory
         result = {}
 
-        for name, context in self.migration_contexts.items():
+        for name, context in self._open(self._names(names)).items():
             with _alembic.translate_errors(script):
                 revisions = script.get_revisions(context.get_current_heads())
 
@@ -417,26 +549,30 @@ class Alembic:
         return result
 
     def current_by_database(
-        self, branch: str | None = None
+        self, branch: str | None = None, bind: str | t.Sequence[str] | None = None
     ) -> dict[str, tuple[Script, ...]]:
         """The revisions each database is at, by database name.
 
         :param branch: Only the newest revisions of this branch each database
             has applied. A branch that another depends on is applied even
-            though the version table records only the dependent one.
+            though the version table records only the dependent one. With
+            per-bind histories, only the branch's bind is listed.
+        :param bind: Only these databases.
 
         .. versionadded:: 4.0
         """
         if branch is None:
-            return self._current_by_database()
+            return self._current_by_database(bind)
 
         script = self.script_directory
-        by_database = self._status_by_database([self._branch(branch)])
+        found = self._branch(branch)
+        by_database = self._status_by_database([found], bind)
 
         with _alembic.translate_errors(script):
             return {
                 name: _scripts(script.get_revisions(rows[0].current))
                 for name, rows in by_database.items()
+                if rows
             }
 
     @property
@@ -455,19 +591,23 @@ class Alembic:
         labels = resolver.history_labels(self.script_directory.revision_map)
         return self.registry.require(name, labels) or Branch(name, "")
 
-    def status(self, branch: str | None = None) -> list[BranchStatus]:
+    def status(
+        self, branch: str | None = None, bind: str | t.Sequence[str] | None = None
+    ) -> list[BranchStatus]:
         """Where each branch stands on each database: its heads, the newest
-        revisions the database has applied, and what is pending.
+        revisions the database has applied, and what is pending. With
+        per-bind histories, each bind has a row for each of its own branches.
 
         :param branch: Only this branch.
+        :param bind: Only these databases.
         :raise UnknownBranchError: If ``branch`` is not known.
 
         .. versionadded:: 4.0
         """
         branches = None if branch is None else [self._branch(branch)]
-        by_database = self._status_by_database(branches)
+        by_database = self._status_by_database(branches, bind)
 
-        if len(by_database) > 1:
+        if len(by_database) > 1 or self._per_bind:
             return [row for rows in by_database.values() for row in rows]
 
         # One database: each row names the bind its branch declares.
@@ -478,19 +618,34 @@ class Alembic:
         ]
 
     def _status_by_database(
-        self, branches: list[Branch] | None
+        self, branches: list[Branch] | None, bind: str | t.Sequence[str] | None
     ) -> dict[str, list[BranchStatus]]:
         script = self.script_directory
+        registry = self.registry
+        names = self._names(bind)
+
+        if branches is None and self._per_bind:
+            branches = all_branches(script.revision_map, registry)
+
+        if branches is not None and self._per_bind:
+            # Each bind's version table holds only its own branches.
+            names = [n for n in names if any(b.bind == n for b in branches)]
+
         result = {}
 
-        for name, context in self.migration_contexts.items():
+        for name, context in self._open(names).items():
+            own = branches
+
+            if own is not None and self._per_bind:
+                own = [b for b in own if b.bind == name]
+
             with _alembic.translate_errors(script):
                 result[name] = branch_status(
                     script.revision_map,
-                    self.registry,
+                    registry,
                     name,
                     context.get_current_heads(),
-                    branches,
+                    own,
                 )
 
         return result
@@ -499,46 +654,71 @@ class Alembic:
         declared = self.registry.get(branch)
         return declared.bind if declared is not None else "default"
 
-    def pending(self) -> dict[str, list[str]]:
+    def pending(
+        self, bind: str | t.Sequence[str] | None = None
+    ) -> dict[str, list[str]]:
         """The ids of the revisions each database still has to apply to reach
-        the heads, in the order they would run, by database name.
+        the heads, in the order they would run, by database name. With
+        per-bind histories, the heads are those of each bind's own branches.
+
+        :param bind: Only these databases.
 
         .. versionadded:: 4.0
         """
         return {
-            name: self._pending(revisions)
-            for name, revisions in self._current_by_database().items()
+            name: self._pending(name, revisions)
+            for name, revisions in self._current_by_database(bind).items()
         }
 
-    def _pending(self, current: tuple[Script, ...]) -> list[str]:
+    def _heads_of(self, name: str) -> list[str]:
+        """What ``upgrade`` brings a database to: ``heads``, or with per-bind
+        histories the heads of the bind's branches.
+        """
+        if not self._per_bind:
+            return ["heads"]
+
+        script = self.script_directory
+        return resolver.bind_heads(script.revision_map, self.registry, name)
+
+    def _pending(self, name: str, current: tuple[Script, ...]) -> list[str]:
         script = self.script_directory
         heads = tuple(r.revision for r in current)
+        target = self._heads_of(name)
+
+        if not target:
+            return []
 
         with _alembic.translate_errors(script):
-            steps = _alembic.upgrade_steps(script, "heads", heads)
+            steps = _alembic.upgrade_steps(script, target, heads)
 
         return [step.revision.revision for step in steps]
 
-    def needs_upgrade(self) -> bool:
+    def needs_upgrade(self, bind: str | t.Sequence[str] | None = None) -> bool:
         """Whether upgrading would run a revision on any database.
+
+        :param bind: Only these databases.
 
         .. versionchanged:: 4.0
             Considers every database, not only ``"default"``. A head that
             another head depends on is not required in the version table,
-            where Alembic does not record it.
+            where Alembic does not record it. Added ``bind``.
         """
-        return any(self.pending().values())
+        return any(self.pending(bind).values())
 
     def heads(
-        self, resolve_dependencies: bool = False, branch: str | None = None
+        self,
+        resolve_dependencies: bool = False,
+        branch: str | None = None,
+        bind: str | t.Sequence[str] | None = None,
     ) -> tuple[Script, ...]:
         """The revisions that have no child revisions.
 
         :param resolve_dependencies: Treat dependencies as down revisions.
         :param branch: Only the heads of this branch.
+        :param bind: Only the heads of these binds' branches.
 
         .. versionchanged:: 4.0
-            Added ``branch``.
+            Added ``branch`` and ``bind``.
         """
         script = self.script_directory
 
@@ -548,12 +728,25 @@ class Alembic:
             else:
                 heads = _scripts(script.get_revisions(script.get_heads()))
 
-        if branch is None:
-            return heads
+        if branch is not None:
+            name = self._branch(branch).name
+            ids = set(resolver.branch_heads(script.revision_map, name))
+            heads = tuple(rev for rev in heads if rev.revision in ids)
 
-        name = self._branch(branch).name
-        ids = set(resolver.branch_heads(script.revision_map, name))
-        return tuple(rev for rev in heads if rev.revision in ids)
+        return tuple(self._on_binds(heads, bind))
+
+    def _on_binds(
+        self, revisions: t.Iterable[Script], bind: str | t.Sequence[str] | None
+    ) -> list[Script]:
+        """Only the revisions that run on these binds."""
+        if bind is None:
+            return list(revisions)
+
+        names = self._names(bind)
+        registry = self.registry
+        return [
+            rev for rev in revisions if registry.bind_of(rev.branch_labels) in names
+        ]
 
     def branches(self) -> list[Script]:
         """The revisions that have more than one next revision."""
@@ -567,6 +760,7 @@ class Alembic:
         start: RevisionArg = "base",
         end: RevisionArg = "heads",
         branch: str | None = None,
+        bind: str | t.Sequence[str] | None = None,
     ) -> list[Script]:
         """The revisions between two points, newest first.
 
@@ -574,9 +768,10 @@ class Alembic:
             means the revisions the databases are at.
         :param end: Only get entries until this revision.
         :param branch: Only the revisions of this branch.
+        :param bind: Only the revisions that run on these binds.
 
         .. versionchanged:: 4.0
-            Added ``branch``.
+            Added ``branch`` and ``bind``.
         """
         script = self.script_directory
 
@@ -588,11 +783,11 @@ class Alembic:
                 )
             )
 
-        if branch is None:
-            return revisions
+        if branch is not None:
+            name = self._branch(branch).name
+            revisions = [rev for rev in revisions if resolver.in_branch(rev, name)]
 
-        name = self._branch(branch).name
-        return [rev for rev in revisions if resolver.in_branch(rev, name)]
+        return self._on_binds(revisions, bind)
 
     def _log_bound(self, rev: RevisionArg) -> list[str]:
         if rev == "current":
@@ -600,51 +795,113 @@ class Alembic:
 
         return resolver.to_ids(rev)
 
-    def stamp(self, target: RevisionArg = "heads") -> None:
+    def _movement(
+        self, target: RevisionArg | int, bind: str | t.Sequence[str] | None, kind: str
+    ) -> dict[str, list[str]]:
+        """The target of each database to move, in the order they run."""
+        script = self.script_directory
+        names = self._names(bind)
+
+        if kind == "stamp":
+            ids = resolver.to_ids(target)
+        else:
+            ids = resolver.movement_target(
+                script.revision_map, target, down=kind == "downgrade"
+            )
+
+        if not self._per_bind:
+            return dict.fromkeys(names, ids)
+
+        with _alembic.translate_errors(script):
+            return resolver.plan_movement(
+                script.revision_map, self.registry, ids, names, kind=kind
+            )
+
+    def stamp(
+        self, target: RevisionArg = "heads", bind: str | t.Sequence[str] | None = None
+    ) -> None:
         """Set the databases' revision without running migrations.
 
-        :param target: The revision to set.
+        :param target: The revision to set. With per-bind histories,
+            ``heads`` and ``base`` apply to each bind, and a revision to the
+            bind it belongs to.
+        :param bind: Only these databases.
+
+        .. versionchanged:: 4.0
+            Added ``bind``.
         """
-        ids = resolver.to_ids(target)
         script = self.script_directory
+        plans = self._movement(target, bind, "stamp")
 
-        def do_stamp(heads: t.Any, context: MigrationContext) -> list[t.Any]:
-            return _alembic.stamp_steps(script, ids, heads)
+        def stamp_to(ids: list[str]) -> _alembic.MigrationsFn:
+            def do_stamp(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+                return _alembic.stamp_steps(script, ids, heads)
 
-        self.run_migrations(do_stamp)
+            return do_stamp
 
-    def upgrade(self, target: RevisionArg | int = "heads") -> None:
+        self._run({name: stamp_to(ids) for name, ids in plans.items()}, "stamp")
+
+    def upgrade(
+        self,
+        target: RevisionArg | int = "heads",
+        bind: str | t.Sequence[str] | None = None,
+    ) -> None:
         """Run migrations to upgrade the databases.
 
         :param target: The revision to go up to. A number that is not a
-            revision id is a count of steps.
+            revision id is a count of steps. With per-bind histories,
+            ``heads`` is each bind's own heads, and a revision is reached on
+            the bind it belongs to.
+        :param bind: Only these databases.
+        :raise MigrationError: If a revision fails, saying where each
+            database stands.
+
+        .. versionchanged:: 4.0
+            Added ``bind``.
         """
         script = self.script_directory
-        ids = resolver.movement_target(script.revision_map, target, down=False)
-        # Alembic takes a relative step only as a single string.
-        arg: str | list[str] = ids[0] if len(ids) == 1 else ids
+        plans = self._movement(target, bind, "upgrade")
 
-        def do_upgrade(heads: t.Any, context: MigrationContext) -> list[t.Any]:
-            return _alembic.upgrade_steps(script, arg, heads)
+        def upgrade_to(ids: list[str]) -> _alembic.MigrationsFn:
+            # Alembic takes a relative step only as a single string.
+            arg: str | list[str] = ids[0] if len(ids) == 1 else ids
 
-        self.run_migrations(do_upgrade)
+            def do_upgrade(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+                return _alembic.upgrade_steps(script, arg, heads)
 
-    def downgrade(self, target: RevisionArg | int = -1) -> None:
+            return do_upgrade
+
+        self._run({name: upgrade_to(ids) for name, ids in plans.items()}, "upgrade")
+
+    def downgrade(
+        self,
+        target: RevisionArg | int = -1,
+        bind: str | t.Sequence[str] | None = None,
+    ) -> None:
         """Run migrations to downgrade the databases.
 
         :param target: The revision to go down to. A number that is not a
-            revision id is a count of steps down.
+            revision id is a count of steps down. With per-bind histories, a
+            count needs a single bind, ``base`` applies to each bind, and a
+            revision to the bind it belongs to.
+        :param bind: Only these databases.
+        :raise MigrationError: If a revision fails, saying where each
+            database stands.
 
         .. versionchanged:: 4.0
-            A revision id made of digits is a revision, not a count.
+            A revision id made of digits is a revision, not a count. Added
+            ``bind``.
         """
         script = self.script_directory
-        ids = resolver.movement_target(script.revision_map, target, down=True)
+        plans = self._movement(target, bind, "downgrade")
 
-        def do_downgrade(heads: t.Any, context: MigrationContext) -> list[t.Any]:
-            return _alembic.downgrade_steps(script, ids[0], heads)
+        def downgrade_to(ids: list[str]) -> _alembic.MigrationsFn:
+            def do_downgrade(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+                return _alembic.downgrade_steps(script, ids[0], heads)
 
-        self.run_migrations(do_downgrade)
+            return do_downgrade
+
+        self._run({name: downgrade_to(ids) for name, ids in plans.items()}, "downgrade")
 
     def revision(
         self,
@@ -656,6 +913,7 @@ class Alembic:
         depend: RevisionArg | None = None,
         label: str | t.Sequence[str] | None = None,
         path: str | None = None,
+        bind: str | None = None,
     ) -> list[Script | None]:
         """Create a new revision. By default, autogenerate its operations by
         comparing the models with the databases, which must be up to date.
@@ -671,11 +929,20 @@ class Alembic:
         :param label: Label(s) to apply to this revision.
         :param path: The directory to write the revision to. A relative path
             is relative to the app's root path.
+        :param bind: With per-bind histories, the bind to autogenerate
+            against; the revision goes into the bind's branch unless
+            ``branch`` names another branch of it. Without ``bind``, the bind
+            is that of ``branch``.
         :return: The new revisions.
         :raise NotUpToDateError: If autogenerating and a database is behind.
+
+        .. versionchanged:: 4.0
+            Added ``bind``.
         """
         script = self.script_directory
+        branch, names = self._revision_bind(branch, bind)
         labels = [label] if isinstance(label, str) else list(label or ())
+
         with _alembic.translate_errors(script):
             plan = resolver.plan_revision(
                 script.revision_map,
@@ -706,11 +973,15 @@ class Alembic:
         )
 
         if not empty:
-            self._require_up_to_date()
+            self._require_up_to_date(names)
 
         def do_revision(heads: t.Any, context: MigrationContext) -> list[t.Any]:
             if empty:
                 revision_context.run_no_autogenerate(heads, context)
+            elif self._per_bind:
+                # Up to date was checked above against the bind's own heads;
+                # Alembic would compare with the heads of every bind.
+                revision_context.run_autogenerate("heads", context)
             else:
                 revision_context.run_autogenerate(heads, context)
 
@@ -719,7 +990,7 @@ class Alembic:
         if not empty or util.asbool(
             self.config.get_main_option("revision_environment")
         ):
-            self.run_migrations(do_revision)
+            self._run(dict.fromkeys(names, do_revision), "revision")
 
         with self._remove_files_on_error(script, version_path):
             with _alembic.translate_errors(script):
@@ -729,6 +1000,42 @@ class Alembic:
             _alembic.inherit_branch_labels(script, rev)
 
         return revisions
+
+    def _revision_bind(self, branch: str, bind: str | None) -> tuple[str, list[str]]:
+        """The branch a new revision goes into, and the databases it is
+        generated against.
+
+        :raise UnknownBindError: If ``bind`` is not a database of the app.
+        :raise RevisionError: If ``branch`` belongs to another bind, or
+            ``bind`` is given for a shared history.
+        """
+        if not self._per_bind:
+            if bind is not None and len(self._names(bind)) < len(self._targets()):
+                raise RevisionError(
+                    "The databases share one history, so a revision covers all"
+                    " of them; leave out --bind. To give each database its own"
+                    " history, declare ALEMBIC['binds']."
+                )
+
+            return branch, list(self._targets())
+
+        if bind is None:
+            return branch, [self._bind_of(branch)]
+
+        self._names(bind)
+
+        if branch == DEFAULT_BRANCH:
+            return bind, [bind]
+
+        owner = self._bind_of(branch)
+
+        if owner != bind:
+            raise RevisionError(
+                f"Branch '{branch}' runs on bind '{owner}', not '{bind}'. Leave"
+                f" out --bind, or pick a branch of bind '{bind}'."
+            )
+
+        return branch, [bind]
 
     def merge(
         self,
@@ -747,6 +1054,9 @@ class Alembic:
         script = self.script_directory
         ids = resolver.to_ids(revisions)
 
+        if self._per_bind:
+            self._require_one_bind(ids)
+
         if message is None:
             message = f"merge {', '.join(ids)}"
 
@@ -761,6 +1071,25 @@ class Alembic:
 
         _alembic.inherit_branch_labels(script, rev)
         return rev
+
+    def _require_one_bind(self, ids: list[str]) -> None:
+        """Check that the revisions a merge joins run on one bind.
+
+        :raise RevisionError: Naming the binds they run on.
+        """
+        script = self.script_directory
+
+        with _alembic.translate_errors(script):
+            revs = _scripts(script.get_revisions(ids))
+
+        binds = sorted({self.registry.bind_of(rev.branch_labels) for rev in revs})
+
+        if len(binds) > 1:
+            raise RevisionError(
+                f"The revisions to merge run on different binds ({', '.join(binds)});"
+                " each bind has its own history. Name the heads of one bind:"
+                " flask db heads --bind NAME, then flask db merge REV REV."
+            )
 
     @contextlib.contextmanager
     def _remove_files_on_error(
@@ -814,20 +1143,22 @@ class Alembic:
 
         return script
 
-    def diffs(self) -> dict[str, list[Diff]]:
+    def diffs(self, bind: str | t.Sequence[str] | None = None) -> dict[str, list[Diff]]:
         """The differences between the models and each database, by database
         name, as Alembic's ``compare_metadata`` describes them. An operation
         a plugin adds that has no such description is given as a tuple of its
         class name.
 
+        :param bind: Only these databases.
         :raise NotUpToDateError: If a database is not at the head revisions.
 
         .. versionadded:: 4.0
         """
-        self._require_up_to_date()
+        names = self._names(bind)
+        self._require_up_to_date(names)
         result = {}
 
-        for name, context in self.migration_contexts.items():
+        for name, context in self._open(names).items():
             script = autogenerate.produce_migrations(
                 context, context.opts["target_metadata"]
             )
@@ -836,14 +1167,18 @@ class Alembic:
 
         return result
 
-    def needs_revision(self) -> bool:
+    def needs_revision(self, bind: str | t.Sequence[str] | None = None) -> bool:
         """Whether the models differ from any database.
 
+        :param bind: Only these databases.
         :raise NotUpToDateError: If a database is not at the head revisions;
             comparing it with the models would report the pending revisions
             as changes.
+
+        .. versionchanged:: 4.0
+            Added ``bind``.
         """
-        return any(self.diffs().values())
+        return any(self.diffs(bind).values())
 
     def compare_metadata(self) -> list[Diff]:
         """The differences between the models and the databases, as
@@ -858,9 +1193,9 @@ class Alembic:
         """
         return [diff for diffs in self.diffs().values() for diff in diffs]
 
-    def _require_up_to_date(self) -> None:
-        for name, current in self._current_by_database().items():
-            pending = self._pending(current)
+    def _require_up_to_date(self, names: t.Sequence[str] | None = None) -> None:
+        for name, current in self._current_by_database(names).items():
+            pending = self._pending(name, current)
 
             if pending:
                 raise NotUpToDateError(name, [r.revision for r in current], pending)
@@ -926,9 +1261,8 @@ class _ContextState:
     """What the extension keeps for each app context: its connections."""
 
     env: EnvironmentContext | None = None
-    contexts: dict[str, MigrationContext] | None = None
+    contexts: dict[str, MigrationContext] = dataclasses.field(default_factory=dict)
     ops: dict[str, Operations] | None = None
 
     def close(self) -> None:
-        if self.contexts is not None:
-            runner.close_contexts(self.contexts)
+        runner.close_contexts(self.contexts)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import contextlib
+import logging
+import os
 import typing as t
 from urllib.parse import quote
 from urllib.parse import quote_plus
@@ -17,19 +19,25 @@ import sqlalchemy.exc as sa_exc
 from alembic.operations import Operations
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
 
 from ._alembic import MigrationsFn
 from ._alembic import set_migrations_fn
+from .errors import BindOutcome
 from .errors import DatabaseError
+from .errors import MigrationError
 from .targets import safe_url
 from .targets import SECRET_QUERY_KEYS
 from .targets import Target
+
+log = logging.getLogger(__name__)
 
 
 def open_contexts(
     env: EnvironmentContext,
     targets: cabc.Mapping[str, Target],
-    options: cabc.Mapping[str, t.Any],
+    options: cabc.Mapping[str, cabc.Mapping[str, t.Any]],
+    multidb: bool,
 ) -> dict[str, MigrationContext]:
     """Connect to every database and configure a migration context for it.
 
@@ -38,42 +46,44 @@ def open_contexts(
 
     :param env: The environment the contexts are configured from.
     :param targets: The databases, by name.
-    :param options: ``ALEMBIC_CONTEXT`` options for every context.
+    :param options: The ``configure()`` options of each database.
+    :param multidb: Whether the databases share one history, whose revisions
+        have a function per database (Alembic's ``multidb`` template).
     :raise DatabaseError: If a database cannot be connected to. Connections
         already opened are closed.
     """
-    multidb = len(targets) > 1
     contexts: dict[str, MigrationContext] = {}
 
     try:
         for name, target in targets.items():
-            connection = connect(target)
-            tokens: dict[str, t.Any] = {}
+            opts = dict(options[name])
+            connection = connect(target, transactional=opts.get("transactional_ddl"))
+
+            if _is_pysqlite(connection) and "transactional_ddl" not in opts:
+                # connect() made the driver honour transactions.
+                opts["transactional_ddl"] = True
 
             if multidb:
                 # The multidb template renders each database's operations
-                # into its own upgrade_<name>/downgrade_<name> functions.
-                tokens = {
-                    "upgrade_token": f"{name}_upgrades",
-                    "downgrade_token": f"{name}_downgrades",
-                }
+                # into its own upgrade_<name>/downgrade_<name> functions; with
+                # one history per database, the user's tokens apply.
+                opts["upgrade_token"] = f"{name}_upgrades"
+                opts["downgrade_token"] = f"{name}_downgrades"
+
+            # configure() writes into the environment's options dict, which
+            # the new context keeps a reference to. Give each context a dict
+            # of its own, so no option of one database leaks to the next.
+            env.context_opts = {}
 
             try:
-                # With several databases the tokens must be flask_alembic's,
-                # which the multidb template expects; with one, the user's.
                 env.configure(
-                    connection=connection,
-                    target_metadata=target.metadata,
-                    **{**options, **tokens},
+                    connection=connection, target_metadata=target.metadata, **opts
                 )
             except BaseException:
                 connection.close()
                 raise
 
             contexts[name] = env.get_context()
-            # Each configure writes into the same options dict, which the new
-            # context keeps a reference to. Give the next one its own copy.
-            env.context_opts = env.context_opts.copy()
     except BaseException:
         close_contexts(contexts)
         raise
@@ -81,15 +91,23 @@ def open_contexts(
     return contexts
 
 
-def connect(target: Target) -> sa.Connection:
+def connect(target: Target, transactional: bool | None = None) -> sa.Connection:
     """Open a connection to a database, with a message naming it if that
     fails.
 
+    Python's ``sqlite3`` driver commits DDL statements as they run, outside
+    any transaction. Unless ``transactional`` is false, the connection is made
+    to begin a real transaction instead, as SQLAlchemy's documentation
+    describes, so a failed migration is rolled back on SQLite too. The
+    driver's setting is restored when the connection is closed.
+
+    :param target: The database.
+    :param transactional: The ``transactional_ddl`` option, if set.
     :raise DatabaseError: If the database is unreachable, refuses the
         credentials, or its driver is missing.
     """
     try:
-        return target.engine.connect()
+        connection = target.engine.connect()
     except (sa_exc.DBAPIError, sa_exc.NoSuchModuleError, ImportError) as e:
         raise DatabaseError(
             target.name,
@@ -97,6 +115,27 @@ def connect(target: Target) -> sa.Connection:
             _reason(e, target.engine),
             _fix(e),
         ) from e
+
+    if transactional is not False and _is_pysqlite(connection):
+        driver = connection.connection.driver_connection
+        connection.info[_SQLITE_ISOLATION] = driver.isolation_level  # type: ignore[union-attr]
+        driver.isolation_level = None  # type: ignore[union-attr]
+        event.listen(connection, "begin", _sqlite_begin)
+
+    return connection
+
+
+#: Where a connection keeps the isolation level its sqlite3 driver had.
+_SQLITE_ISOLATION = "flask_alembic.sqlite_isolation_level"
+
+
+def _is_pysqlite(connection: sa.Connection) -> bool:
+    dialect = connection.dialect
+    return dialect.name == "sqlite" and dialect.driver == "pysqlite"
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def _reason(error: BaseException, engine: sa.Engine) -> str:
@@ -147,6 +186,14 @@ def close_contexts(contexts: cabc.Mapping[str, MigrationContext]) -> None:
 
         if not isinstance(connection.engine.pool, _SINGLE_CONNECTION_POOLS):
             connection.invalidate()
+        elif _SQLITE_ISOLATION in connection.info:
+            # The pool's one connection stays in use by the app.
+            if connection.in_transaction():
+                connection.rollback()
+
+            event.remove(connection, "begin", _sqlite_begin)
+            driver = connection.connection.driver_connection
+            driver.isolation_level = connection.info.pop(_SQLITE_ISOLATION)  # type: ignore[union-attr]
 
         connection.close()
 
@@ -156,35 +203,183 @@ _SINGLE_CONNECTION_POOLS = (sa.pool.StaticPool, sa.pool.SingletonThreadPool)
 
 def run(
     contexts: cabc.Mapping[str, MigrationContext],
-    fn: MigrationsFn,
+    fns: cabc.Mapping[str, MigrationsFn],
+    *,
+    operation: str,
+    together: bool,
+    urls: cabc.Sequence[sa.URL] = (),
     **kwargs: t.Any,
 ) -> None:
-    """Run a migration function on every database.
-
-    Every database's transaction is begun before any migration runs. If one
-    fails, the ones still open are rolled back.
+    """Run a migration function on each database, in the order given.
 
     :param contexts: The configured contexts, by database name.
-    :param fn: Called with each database's current heads and its context;
-        returns the steps to run.
+    :param fns: The function of each database to run, called with its
+        current heads and its context; returns the steps to run. Databases
+        without one are left alone.
+    :param operation: ``"upgrade"``, ``"downgrade"`` or ``"stamp"``, for the
+        failure report.
+    :param together: Whether the databases share one history. Then, as in
+        Flask-Alembic 3, every database's transaction is begun before any
+        migration runs and a failure rolls back all of them; revisions get an
+        ``engine_name`` argument with several databases. Otherwise each
+        database runs and commits in turn, and a failure leaves the ones
+        before it done.
+    :param urls: Every database URL, whose passwords are masked in the report.
     :param kwargs: Passed to each revision's ``upgrade`` or ``downgrade``.
-        With several databases, ``engine_name`` is added, as the ``multidb``
-        template expects.
+    :raise MigrationError: If a revision fails, saying where every database
+        stands. The revision's exception is the cause.
     """
-    multidb = len(contexts) > 1
+    trackers = {name: _Tracker(fns[name], name, not together) for name in fns}
+    names = list(trackers)
+    running: str | None = None
 
-    with contextlib.ExitStack() as stack:
-        for context in contexts.values():
-            stack.enter_context(context.begin_transaction())
+    try:
+        with contextlib.ExitStack() as stack:
+            if together:
+                for name in names:
+                    stack.enter_context(contexts[name].begin_transaction())
 
-        for name, context in contexts.items():
-            set_migrations_fn(context, fn)
-            run_kwargs = dict(kwargs)
+            for name in names:
+                running = name
+                context = contexts[name]
+                set_migrations_fn(context, trackers[name])
+                run_kwargs = dict(kwargs)
 
-            if multidb:
-                run_kwargs["engine_name"] = name
+                if together and len(contexts) > 1:
+                    run_kwargs["engine_name"] = name
 
-            # EnvironmentContext.run_migrations would use the last configured
-            # context only; run each one directly with its own operations.
-            with Operations.context(context):
-                context.run_migrations(**run_kwargs)
+                with contextlib.ExitStack() as own:
+                    if not together:
+                        own.enter_context(context.begin_transaction())
+
+                    # EnvironmentContext.run_migrations would use the last
+                    # configured context only; run each one directly with its
+                    # own operations.
+                    with Operations.context(context):
+                        context.run_migrations(**run_kwargs)
+
+                trackers[name].finished = True
+
+            running = None
+    except Exception as e:
+        if running is None or not trackers[running].steps:
+            # Nothing had run yet: the error is about the request, not a
+            # revision, and is reported as it is.
+            raise
+
+        raise _failure(operation, running, contexts, trackers, together, urls, e) from e
+
+
+class _Tracker:
+    """Wraps a migrations function to know which step is running."""
+
+    def __init__(self, fn: MigrationsFn, name: str, announce: bool) -> None:
+        self.fn = fn
+        self.name = name
+        self.announce = announce
+        self.before: tuple[str, ...] = ()
+        self.step: t.Any = None
+        self.steps = 0
+        self.finished = False
+
+    def __call__(self, heads: t.Any, context: MigrationContext) -> t.Iterator[t.Any]:
+        self.before = tuple(heads)
+
+        for step in self.fn(heads, context):
+            if self.announce and not self.steps:
+                assert context.connection is not None
+                url = safe_url(context.connection.engine)
+                log.info("Bind '%s' (%s)", self.name, url)
+
+            self.step = step
+            self.steps += 1
+            yield step
+
+        self.step = None
+
+
+def _failure(
+    operation: str,
+    name: str,
+    contexts: cabc.Mapping[str, MigrationContext],
+    trackers: cabc.Mapping[str, _Tracker],
+    together: bool,
+    urls: cabc.Sequence[sa.URL],
+    error: Exception,
+) -> MigrationError:
+    """Describe a failed run: the revision, the cause, where each bind is."""
+    outcomes = []
+
+    for other, tracker in trackers.items():
+        context = contexts[other]
+        now: tuple[str, ...] | None
+
+        try:
+            now = tuple(context.get_current_heads())
+        except Exception:
+            now = None
+        finally:
+            if context.connection is not None and context.connection.in_transaction():
+                context.connection.rollback()
+
+        if other == name:
+            state = "failed"
+        elif tracker.finished:
+            state = "done"
+
+            if together and tracker.steps and now == tracker.before:
+                state = "rolled back"
+        else:
+            state = "not started"
+
+        before = tracker.before if tracker.steps or tracker.finished else (now or ())
+        outcomes.append(BindOutcome(other, state, before, now))
+
+    failed = contexts[name]
+    script = getattr(trackers[name].step, "revision", None)
+    partial = not failed.impl.transactional_ddl
+    return MigrationError(
+        operation,
+        name,
+        script.revision if script is not None else None,
+        (script.doc or None) if script is not None else None,
+        _show_path(getattr(script, "path", None)),
+        describe_error(error, urls),
+        outcomes,
+        partial=partial,
+    )
+
+
+def describe_error(error: BaseException, urls: cabc.Sequence[sa.URL] = ()) -> str:
+    """One line about an exception a revision raised, without passwords.
+
+    For a database error this is the driver's message and the statement.
+    """
+    original = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    text = (
+        f"{type(original).__name__}: {lines[0]}" if lines else type(original).__name__
+    )
+    statement = getattr(error, "statement", None)
+
+    if statement:
+        statement = " ".join(str(statement).split())
+
+        if len(statement) > 200:
+            statement = statement[:197] + "..."
+
+        text += f" [SQL: {statement}]"
+
+    for url in urls:
+        text = mask_password(text, url)
+
+    return text
+
+
+def _show_path(path: str | None) -> str | None:
+    """A path relative to the working directory, where it is inside it."""
+    if not path:
+        return None
+
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

@@ -123,6 +123,122 @@ def find_targets(
     }
 
 
+def find_bind_targets(
+    binds: t.Sequence[str],
+    metadatas: t.Mapping[str, MetaDatas],
+    engines: t.Mapping[str, sa.Engine],
+    sqlalchemy_ext: t.Any | None,
+) -> dict[str, Target]:
+    """Pair each bind with its engine and metadata, for per-bind histories.
+
+    Arguments win; otherwise the metadata comes from Flask-SQLAlchemy's
+    ``db.metadatas`` (filled by the models' ``__bind_key__``) and the engines
+    from Flask-SQLAlchemy(-Lite)'s ``db.engines``. Models whose bind key is
+    not a bind are an error rather than left out of every comparison.
+
+    :param binds: The bind names, in the order to return them.
+    :param metadatas: The ``metadatas`` given to the extension.
+    :param engines: The ``engines`` given to the extension.
+    :param sqlalchemy_ext: ``app.extensions.get("sqlalchemy")``, used in an
+        app context.
+    :raise TargetError: If a bind has no engine or no metadata, or models
+        belong to no bind.
+    """
+    if not metadatas and sqlalchemy_ext is not None:
+        found = getattr(sqlalchemy_ext, "metadatas", None) or {}
+        metadatas = {
+            ("default" if key is None else key): metadata
+            for key, metadata in found.items()
+        }
+        strays = [name for name in metadatas if name not in binds]
+
+        if strays:
+            names = ", ".join(f"'{name}'" for name in strays)
+            tables = ", ".join(
+                sorted(table for name in strays for table in _tables(metadatas[name]))
+            )
+            raise TargetError(
+                f"Models with __bind_key__ {names} (tables: {tables}) belong to"
+                " no bind, so no revision would ever create them. Declare each"
+                " in ALEMBIC['binds']."
+            )
+
+    if not engines and sqlalchemy_ext is not None:
+        found = getattr(sqlalchemy_ext, "engines", None) or {}
+        engines = {
+            ("default" if key is None else key): engine for key, engine in found.items()
+        }
+
+    no_engine = [name for name in binds if name not in engines]
+    no_metadata = [name for name in binds if name not in metadatas]
+    problems = []
+
+    if no_engine:
+        known = ", ".join(f"'{name}'" for name in engines) or "none"
+        problems.append(
+            f"No engine for {_bind_names(no_engine)} (the engines are {known})."
+            " Configure it in Flask-SQLAlchemy(-Lite) under the bind's name, or"
+            " pass it in 'engines' when creating the Alembic extension."
+        )
+
+    if no_metadata:
+        problems.append(
+            f"No metadata for {_bind_names(no_metadata)}. With Flask-SQLAlchemy,"
+            " give its models __bind_key__; otherwise pass it in 'metadatas'"
+            " when creating the Alembic extension."
+        )
+
+    if problems:
+        raise TargetError(" ".join(problems))
+
+    return {name: Target(name, engines[name], metadatas[name]) for name in binds}
+
+
+def _tables(metadata: MetaDatas) -> list[str]:
+    metadatas = metadata if isinstance(metadata, list) else [metadata]
+    return [name for each in metadatas for name in each.tables]
+
+
+def _bind_names(names: t.Sequence[str]) -> str:
+    noun = "bind" if len(names) == 1 else "binds"
+    return f"{noun} " + ", ".join(f"'{name}'" for name in names)
+
+
+def check_distinct(
+    targets: t.Mapping[str, Target], version_tables: t.Mapping[str, tuple[t.Any, ...]]
+) -> None:
+    """Check that no two binds record their revisions in the same table of
+    the same database, where each would read the other's revisions as its
+    own.
+
+    :param version_tables: ``(schema, table)`` of each bind.
+    :raise TargetError: Naming the binds and how to separate them.
+    """
+    owners: dict[tuple[t.Any, ...], str] = {}
+
+    for name, target in targets.items():
+        url = target.engine.url
+        # Each in-memory SQLite engine is a database of its own.
+        where_db: t.Any = (
+            target.engine
+            if url.database in (None, "", ":memory:")
+            else safe_url(target.engine)
+        )
+        key = (where_db, *version_tables[name])
+
+        if key in owners:
+            other = owners[key]
+            schema, table = version_tables[name]
+            where = f"{schema}.{table}" if schema else table
+            raise TargetError(
+                f"Binds '{other}' and '{name}' would both record their revisions"
+                f" in {where} of {safe_url(target.engine)}. Give one its own"
+                f" version table: ALEMBIC['binds']['{name}']['version_table']."
+            )
+
+        owners[key] = name
+
+
 #: Query parameters some drivers read a password from.
 SECRET_QUERY_KEYS = ("password", "passwd", "pwd")
 

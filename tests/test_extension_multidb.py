@@ -16,6 +16,7 @@ from alembic.util import CommandError
 from flask import Flask
 
 from flask_alembic import Alembic
+from flask_alembic import MigrationError
 from flask_alembic import NotUpToDateError
 
 from .conftest import AppFactory
@@ -197,9 +198,11 @@ def test_shared_history_failure_rolls_back_every_database(
         "    pass\n"
     )
 
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises(MigrationError, match="boom") as info:
         multi.upgrade()
 
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert (info.value.bind, info.value.revision) == ("other", "f1")
     assert version_rows(urls["other"]) == []
 
 

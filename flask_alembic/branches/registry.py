@@ -14,16 +14,15 @@ import os
 import re
 
 from ..config import AlembicSettings
+from ..config import bind_path
 from ..config import branch_path
+from ..config import DEFAULT_BIND
 from ..config import resolve_path
 from ..errors import ConfigError
 from ..errors import UnknownBranchError
 
 #: The branch of ``script_location``, and of histories without labels.
 DEFAULT_BRANCH = "default"
-
-#: The database a branch runs on unless it says otherwise.
-DEFAULT_BIND = "default"
 
 #: A branch name: a letter or underscore, then letters, digits, ``_`` or ``-``.
 #: No path separators, ``@`` or dots, which Alembic would read as syntax.
@@ -64,6 +63,11 @@ class Registry:
     """
 
     branches: cabc.Mapping[str, Branch]
+    #: The binds, each after the binds it depends on; ``("default",)`` unless
+    #: ``ALEMBIC["binds"]`` declares more.
+    binds: tuple[str, ...] = (DEFAULT_BIND,)
+    #: Whether ``ALEMBIC["binds"]`` is declared: each bind has its own history.
+    per_bind: bool = False
 
     def __iter__(self) -> cabc.Iterator[Branch]:
         return iter(self.branches.values())
@@ -108,6 +112,23 @@ class Registry:
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
         raise UnknownBranchError(name, known, close)
 
+    def branches_of(self, bind: str) -> list[Branch]:
+        """The branches whose revisions run on a bind."""
+        return [branch for branch in self if branch.bind == bind]
+
+    def bind_of(self, labels: cabc.Iterable[str]) -> str:
+        """The bind of a revision with these branch labels: that of the first
+        label that is a known branch, else ``default``, whose history may
+        carry no label at all.
+        """
+        for label in sorted(labels):
+            branch = self.branches.get(label)
+
+            if branch is not None:
+                return branch.bind
+
+        return DEFAULT_BIND
+
     def dependencies(self, name: str) -> list[Branch]:
         """Every branch a branch depends on, directly or not, nearest first."""
         seen: dict[str, Branch] = {}
@@ -123,26 +144,36 @@ class Registry:
         return list(seen.values())
 
 
-def build_registry(
-    settings: AlembicSettings, root_path: str, binds: cabc.Iterable[str] = ()
-) -> Registry:
+def build_registry(settings: AlembicSettings, root_path: str) -> Registry:
     """Build the registry from the validated configuration and check it as a
     whole.
 
     :param settings: The validated ``ALEMBIC`` configuration.
     :param root_path: The application's root path.
-    :param binds: The names of the databases branches may run on, besides
-        ``default``.
     :raise ConfigError: Listing every problem: bad names, shared paths, paths
         outside the root, unknown ``depends_on`` names or binds, cycles.
     """
     problems: list[tuple[str, str]] = []
-    known_binds = sorted({DEFAULT_BIND, *binds})
+    known_binds = [DEFAULT_BIND, *(b for b in settings.binds if b != DEFAULT_BIND)]
     branches: dict[str, Branch] = {
         DEFAULT_BRANCH: Branch(
-            DEFAULT_BRANCH, resolve_path(settings.script_location, root_path)
+            DEFAULT_BRANCH,
+            resolve_path(settings.script_location, root_path),
         )
     }
+
+    for name in known_binds[1:]:
+        key = f"ALEMBIC.binds.{name}"
+
+        if not _check_name(name, key, problems, "bind"):
+            continue
+
+        path = bind_path(settings, name)
+        _check_inside_root(path, root_path, f"{key}.path", problems)
+        # A bind's branch is declared by declaring the bind.
+        branches[name] = Branch(
+            name, resolve_path(path, root_path), name, declared=True
+        )
 
     for index, item in enumerate(settings.version_locations):
         if isinstance(item, str):
@@ -155,7 +186,7 @@ def build_registry(
             continue
 
         if name in branches:
-            problems.append((key, f"'{name}' is already a branch; pick another name"))
+            problems.append((key, _taken(branches[name])))
         else:
             branches[name] = Branch(name, resolve_path(path, root_path))
 
@@ -166,7 +197,7 @@ def build_registry(
             continue
 
         if name in branches:
-            problems.append((key, f"'{name}' is already a branch; pick another name"))
+            problems.append((key, _taken(branches[name])))
             continue
 
         path = branch_path(settings, name, config)
@@ -186,19 +217,85 @@ def build_registry(
 
     _check_paths(branches, problems)
     _check_depends_on(settings, branches, problems)
+    order = _order_binds(settings, known_binds, branches, problems)
 
     if problems:
         raise ConfigError(problems)
 
-    return Registry(branches)
+    return Registry(branches, tuple(order), per_bind=bool(settings.binds))
 
 
-def _check_name(name: str, key: str, problems: list[tuple[str, str]]) -> bool:
+def _taken(branch: Branch) -> str:
+    if branch.name == branch.bind and branch.name != DEFAULT_BRANCH:
+        return (
+            f"'{branch.name}' is already the branch of bind '{branch.name}';"
+            " pick another name"
+        )
+
+    return f"'{branch.name}' is already a branch; pick another name"
+
+
+def _order_binds(
+    settings: AlembicSettings,
+    known_binds: list[str],
+    branches: dict[str, Branch],
+    problems: list[tuple[str, str]],
+) -> list[str]:
+    """The binds, each after those it depends on: through its own
+    ``depends_on``, or a branch of it depending on a branch of another bind.
+    """
+    needs: dict[str, set[str]] = {name: set() for name in known_binds}
+
+    for name, bind in settings.binds.items():
+        for dep in bind.depends_on:
+            if dep not in needs:
+                problems.append(
+                    (
+                        f"ALEMBIC.binds.{name}.depends_on",
+                        _unknown("bind", dep, known_binds),
+                    )
+                )
+            elif dep != name:
+                needs[name].add(dep)
+
+    for branch in branches.values():
+        for dep in branch.depends_on:
+            other = branches.get(dep)
+
+            if other is not None and other.bind != branch.bind and branch.bind in needs:
+                needs.setdefault(branch.bind, set()).add(other.bind)
+
+    order: list[str] = []
+
+    while len(order) < len(needs):
+        ready = [
+            name for name in needs if name not in order and needs[name] <= set(order)
+        ]
+
+        if not ready:
+            left = [name for name in needs if name not in order]
+            problems.append(
+                (
+                    f"ALEMBIC.binds.{left[0]}.depends_on",
+                    "binds depend on each other in a cycle (through"
+                    f" {', '.join(left)}); remove one of the dependencies",
+                )
+            )
+            return [*order, *left]
+
+        order.append(ready[0])
+
+    return order
+
+
+def _check_name(
+    name: str, key: str, problems: list[tuple[str, str]], kind: str = "branch"
+) -> bool:
     if not _NAME.match(name):
         problems.append(
             (
                 key,
-                f"'{name}' is not a valid branch name; use letters, digits, '_'"
+                f"'{name}' is not a valid {kind} name; use letters, digits, '_'"
                 " and '-', starting with a letter or '_' (no '/', '@' or '.')",
             )
         )

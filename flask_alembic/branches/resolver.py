@@ -15,8 +15,10 @@ from alembic.script.revision import Revision
 from alembic.script.revision import RevisionError as AlembicRevisionError
 from alembic.script.revision import RevisionMap
 
+from ..config import DEFAULT_BIND
 from ..errors import MultipleHeadsError
 from ..errors import RevisionError
+from ..errors import UnknownRevisionError
 from .registry import DEFAULT_BRANCH
 from .registry import Registry
 
@@ -183,7 +185,12 @@ def plan_revision(
 
     if declared is not None:
         for dep in declared.depends_on:
-            depends_on.extend(branch_heads(revision_map, dep, needed_by=branch))
+            other = registry.get(dep)
+
+            # A branch on another bind is not in this bind's version table;
+            # depending on it orders the binds instead.
+            if other is None or other.bind == declared.bind:
+                depends_on.extend(branch_heads(revision_map, dep, needed_by=branch))
 
     return RevisionPlan(["base"], [branch, *labels], path, depends_on)
 
@@ -299,3 +306,114 @@ def down_revisions(rev: Revision) -> tuple[str, ...]:
         return (down,)
 
     return tuple(down)
+
+
+def bind_heads(revision_map: RevisionMap, registry: Registry, bind: str) -> list[str]:
+    """The ids of the head revisions of every branch of a bind: what
+    ``upgrade`` brings it to. Empty if none of its branches has revisions.
+    """
+    heads: list[str] = []
+
+    for branch in registry.branches_of(bind):
+        for head in branch_heads(revision_map, branch.name):
+            if head not in heads:
+                heads.append(head)
+
+    if bind == DEFAULT_BIND:
+        # Labels that are in the history but not in the registry are the
+        # default bind's, as their revisions are.
+        for label in sorted(history_labels(revision_map) - set(registry.names)):
+            for head in branch_heads(revision_map, label):
+                if head not in heads:
+                    heads.append(head)
+
+    return heads
+
+
+def bind_of_revision(revision_map: RevisionMap, registry: Registry, ident: str) -> str:
+    """The bind a revision argument belongs to: ``branch@...`` or a branch
+    name by its branch, an id by its revision's labels.
+
+    :raise UnknownRevisionError: If it names no revision.
+    """
+    branch, at, _ = ident.partition("@")
+
+    if at and branch:
+        name = branch
+    elif ident in registry:
+        name = ident
+    else:
+        try:
+            rev = revision_map.get_revision(ident)
+        except AlembicRevisionError as e:
+            raise UnknownRevisionError(ident) from e
+
+        if rev is None:
+            return DEFAULT_BIND
+
+        return registry.bind_of(rev.branch_labels)
+
+    found = registry.get(name)
+    return found.bind if found is not None else DEFAULT_BIND
+
+
+def plan_movement(
+    revision_map: RevisionMap,
+    registry: Registry,
+    target: list[str],
+    binds: list[str],
+    *,
+    kind: str,
+) -> dict[str, list[str]]:
+    """Split an ``upgrade``, ``downgrade`` or ``stamp`` target of per-bind
+    histories into a target per bind, in the order the binds run: each after
+    the binds it depends on, reversed for ``downgrade``.
+
+    ``heads`` is each bind's own heads and ``base`` each bind's base;
+    revisions, labels and ``branch@...`` go to the bind they belong to. A
+    relative step needs a single bind.
+
+    :param target: What the user asked for, as revision arguments.
+    :param binds: The binds to move: those asked for, or all of them.
+    :param kind: ``"upgrade"``, ``"downgrade"`` or ``"stamp"``.
+    :raise RevisionError: If a step count is given for several binds, or a
+        revision belongs to a bind that was not asked for.
+    """
+    order = [name for name in registry.binds if name in binds]
+
+    if kind == "downgrade":
+        order.reverse()
+
+    plans: dict[str, list[str]] = {}
+
+    for ident in target:
+        if ident in ("heads", "head"):
+            for bind in order:
+                heads = bind_heads(revision_map, registry, bind)
+
+                if heads:
+                    plans.setdefault(bind, []).extend(heads)
+        elif ident == "base":
+            for bind in order:
+                plans.setdefault(bind, []).append("base")
+        elif _STEPS.fullmatch(ident) and not is_revision_id(revision_map, ident):
+            if len(order) != 1:
+                raise RevisionError(
+                    f"'{ident}' counts revisions, which differ from bind to bind."
+                    f" Name the bind to {kind}: --bind NAME (the binds are"
+                    f" {', '.join(n for n in registry.binds if n in binds)})."
+                )
+
+            plans.setdefault(order[0], []).append(ident)
+        else:
+            bind = bind_of_revision(revision_map, registry, ident)
+
+            if bind not in order:
+                raise RevisionError(
+                    f"'{ident}' belongs to bind '{bind}', which this {kind} does"
+                    f" not include. Add --bind {bind}, or leave out --bind."
+                )
+
+            plans.setdefault(bind, []).append(ident)
+
+    return {bind: plans[bind] for bind in order if bind in plans}

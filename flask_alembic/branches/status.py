@@ -71,7 +71,7 @@ def branch_status(
     rows = []
 
     if branches is None:
-        branches = [*registry, *_unregistered(revision_map, registry)]
+        branches = all_branches(revision_map, registry)
 
     for branch in branches:
         members = [rev for rev in history if in_branch(rev, branch.name)]
@@ -119,6 +119,14 @@ def _oldest_first(revision_map: RevisionMap) -> list[Revision]:
             stack.extend((down, False) for down in reversed(down_revisions(rev)))
 
     return list(order.values())
+
+
+def all_branches(revision_map: RevisionMap, registry: Registry) -> list[Branch]:
+    """The registry's branches, then the labels found in the history but not
+    in the registry (made with ``revision --branch`` before any branch was
+    declared), which are branches of the ``default`` bind.
+    """
+    return [*registry, *_unregistered(revision_map, registry)]
 
 
 def _unregistered(revision_map: RevisionMap, registry: Registry) -> list[Branch]:

@@ -17,8 +17,13 @@ ROOT = "/app"
 
 
 def registry(alembic: dict[str, t.Any], binds: t.Iterable[str] = ()) -> Registry:
-    """Validate an ``ALEMBIC`` dict and build its registry under ``ROOT``."""
-    return build_registry(load_settings(alembic, {})[0], ROOT, binds)
+    """Validate an ``ALEMBIC`` dict and build its registry under ``ROOT``,
+    declaring ``binds`` too.
+    """
+    if binds:
+        alembic = {**alembic, "binds": {name: {} for name in binds}}
+
+    return build_registry(load_settings(alembic, {})[0], ROOT)
 
 
 def problems(alembic: dict[str, t.Any], binds: t.Iterable[str] = ()) -> list[t.Any]:

@@ -1,8 +1,8 @@
 """create users
 
-Revision ID: 1795310985
+Revision ID: 1795315827
 Revises: 
-Create Date: 2026-11-22 01:29:45.207794
+Create Date: 2026-11-22 02:50:27.590032
 
 """
 from typing import Sequence, Union
@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = '1795310985'
+revision: str = '1795315827'
 down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = ('default',)
+branch_labels: Union[str, Sequence[str], None] = ('auth',)
 depends_on: Union[str, Sequence[str], None] = None
 
 
