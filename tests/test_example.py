@@ -13,13 +13,26 @@ from .conftest import version_rows
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "app.py"
 
+#: The example's committed revisions: one per bind.
+POSTS = "1795315825"
+USERS = "1795315827"
+
+
+@pytest.fixture
+def urls(make_url: cabc.Callable[..., str]) -> dict[str, str]:
+    """The example's two databases: ``default`` on the test's backend, and
+    ``auth`` on SQLite, so each backend also runs next to another one.
+    """
+    return {"default": make_url(), "auth": make_url(on="sqlite")}
+
 
 @pytest.fixture
 def example(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    urls: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> cabc.Iterator[types.ModuleType]:
-    """The example app, with its database on the test's backend."""
-    monkeypatch.setenv("DATABASE_URL", url)
+    """The example app, with its databases on the test's backends."""
+    monkeypatch.setenv("DATABASE_URL", urls["default"])
+    monkeypatch.setenv("AUTH_DATABASE_URL", urls["auth"])
     spec = importlib.util.spec_from_file_location("example_app", EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -32,14 +45,41 @@ def example(
         engine.dispose()
 
 
-def test_example_migrations(example: types.ModuleType, url: str) -> None:
-    """The example app's committed migrations create its tables and match its models."""
+def test_example_migrations(example: types.ModuleType, urls: dict[str, str]) -> None:
+    """The example app's committed migrations create each bind's tables in its
+    own database, record each bind's revision in its own version table, and
+    match the models.
+    """
     runner = example.app.test_cli_runner()
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "Running upgrade 1795310985 -> 1795310989, create posts" in result.output
-    assert version_rows(url) == ["1795310989"]
-    assert table_names(url) == ["alembic_version", "post", "user"]
+    assert f"Running upgrade  -> {POSTS}, create posts" in result.output
+    assert f"Running upgrade  -> {USERS}, create users" in result.output
+    assert result.output.index(POSTS) < result.output.index(USERS)
+    assert version_rows(urls["default"]) == [POSTS]
+    assert version_rows(urls["auth"]) == [USERS]
+    assert table_names(urls["default"]) == ["alembic_version", "post"]
+    assert table_names(urls["auth"]) == ["alembic_version", "user"]
     result = runner.invoke(args=["db", "check"])
     assert result.stdout == "No changes detected.\n"
     assert result.exit_code == 0
+    result = runner.invoke(args=["db", "status"])
+    assert result.stdout == (
+        "branch   bind     path             head        current     pending\n"
+        f"default  default  migrations       {POSTS}  {POSTS}  0\n"
+        f"auth     auth     migrations/auth  {USERS}  {USERS}  0\n"
+        "Up to date: 2 branches.\n"
+    )
+
+
+def test_example_one_bind(example: types.ModuleType, urls: dict[str, str]) -> None:
+    """Upgrading and downgrading the auth bind leaves the blog database alone."""
+    runner = example.app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade", "--bind", "auth"])
+    assert result.exit_code == 0, result.output
+    assert version_rows(urls["auth"]) == [USERS]
+    assert table_names(urls["default"]) == []
+    result = runner.invoke(args=["db", "downgrade", "--bind", "auth"])
+    assert result.exit_code == 0, result.output
+    assert version_rows(urls["auth"]) == []
+    assert table_names(urls["auth"]) == ["alembic_version"]
