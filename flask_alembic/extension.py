@@ -941,6 +941,9 @@ class Alembic:
         """
         script = self.script_directory
         branch, names = self._revision_bind(branch, bind)
+
+        if self._per_bind:
+            _check_template(script)
         labels = [label] if isinstance(label, str) else list(label or ())
 
         with _alembic.translate_errors(script):
@@ -1018,6 +1021,9 @@ class Alembic:
                 )
 
             return branch, list(self._targets())
+
+        # An unknown branch is reported as such, not as one of another bind.
+        self._branch(branch)
 
         if bind is None:
             return branch, [self._bind_of(branch)]
@@ -1199,6 +1205,34 @@ class Alembic:
 
             if pending:
                 raise NotUpToDateError(name, [r.revision for r in current], pending)
+
+
+def _check_template(script: ScriptDirectory) -> None:
+    """Check that per-bind revisions are not rendered with the ``multidb``
+    template of a shared history, whose revisions take the database name.
+
+    :raise ConfigError: Saying how to replace the template.
+    """
+    path = os.path.join(script.dir, "script.py.mako")
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            shared = "engine_name" in f.read()
+    except OSError:
+        return
+
+    if shared:
+        raise ConfigError(
+            [
+                (
+                    "ALEMBIC.binds",
+                    f"{path} is the template of a shared history, whose"
+                    " revisions run on every database; with per-bind histories"
+                    " each revision runs on one bind. Delete the file and run"
+                    " 'flask db mkdir' to get the single-database template",
+                )
+            ]
+        )
 
 
 def _pick_default(items: dict[str, _T]) -> _T:

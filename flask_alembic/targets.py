@@ -150,7 +150,13 @@ def find_bind_targets(
             ("default" if key is None else key): metadata
             for key, metadata in found.items()
         }
-        strays = [name for name in metadatas if name not in binds]
+        # Flask-SQLAlchemy makes a metadata for every configured bind key;
+        # only one that has tables holds models.
+        strays = [
+            name
+            for name, metadata in metadatas.items()
+            if name not in binds and _tables(metadata)
+        ]
 
         if strays:
             names = ", ".join(f"'{name}'" for name in strays)
