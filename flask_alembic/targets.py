@@ -85,10 +85,7 @@ def find_targets(
         )
 
     if not engines and sqlalchemy_ext is not None:
-        found = getattr(sqlalchemy_ext, "engines", None) or {}
-        engines = {
-            ("default" if key is None else key): engine for key, engine in found.items()
-        }
+        engines = _by_bind_name(getattr(sqlalchemy_ext, "engines", None))
 
     if not engines:
         raise TargetError(
@@ -145,11 +142,7 @@ def find_bind_targets(
         belong to no bind.
     """
     if not metadatas and sqlalchemy_ext is not None:
-        found = getattr(sqlalchemy_ext, "metadatas", None) or {}
-        metadatas = {
-            ("default" if key is None else key): metadata
-            for key, metadata in found.items()
-        }
+        metadatas = _by_bind_name(getattr(sqlalchemy_ext, "metadatas", None))
         # Flask-SQLAlchemy makes a metadata for every configured bind key;
         # only one that has tables holds models.
         strays = [
@@ -170,10 +163,7 @@ def find_bind_targets(
             )
 
     if not engines and sqlalchemy_ext is not None:
-        found = getattr(sqlalchemy_ext, "engines", None) or {}
-        engines = {
-            ("default" if key is None else key): engine for key, engine in found.items()
-        }
+        engines = _by_bind_name(getattr(sqlalchemy_ext, "engines", None))
 
     no_engine = [name for name in binds if name not in engines]
     no_metadata = [name for name in binds if name not in metadatas]
@@ -198,6 +188,16 @@ def find_bind_targets(
         raise TargetError(" ".join(problems))
 
     return {name: Target(name, engines[name], metadatas[name]) for name in binds}
+
+
+def _by_bind_name(found: t.Mapping[str | None, _V] | None) -> dict[str, _V]:
+    """Flask-SQLAlchemy's dicts by bind key, its default key ``None`` named
+    ``"default"``.
+    """
+    return {("default" if key is None else key): v for key, v in (found or {}).items()}
+
+
+_V = t.TypeVar("_V")
 
 
 def _tables(metadata: MetaDatas) -> list[str]:
