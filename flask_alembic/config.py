@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import difflib
 import os
+import re
 import typing as t
 
 import pydantic
@@ -527,6 +528,9 @@ def _pydantic_message(error: t.Any) -> str:
 
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
+
+    # "a valid dictionary or instance of BindSettings": users write dicts.
+    message = re.sub(r" or instance of \w+", "", message)
 
     if error["type"] != "value_error" and "input" in error:
         message += f" (got {error['input']!r})"

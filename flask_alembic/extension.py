@@ -629,7 +629,14 @@ class Alembic:
 
         if branches is not None and self._per_bind:
             # Each bind's version table holds only its own branches.
-            names = [n for n in names if any(b.bind == n for b in branches)]
+            owners = [b.bind for b in branches]
+            names = [n for n in names if n in owners]
+
+            if not names:
+                raise RevisionError(
+                    f"Branch '{branches[0].name}' runs on bind '{owners[0]}',"
+                    " which --bind leaves out."
+                )
 
         result = {}
 

@@ -17,6 +17,7 @@ from flask import Flask
 
 from flask_alembic import Alembic
 from flask_alembic import ConfigError
+from flask_alembic.config import bind_context_options
 from flask_alembic.config import load_settings
 from flask_alembic.config import make_alembic_config
 
@@ -535,3 +536,378 @@ def test_messages(
     value may be.
     """
     assert problems_of(config, context) == expected
+
+
+# ALEMBIC["binds"]
+
+
+def test_bind_version_locations() -> None:
+    """Each bind's directory is a version location, after those of declared
+    branches; default's is script_location, listed once.
+    """
+    config = make_config(
+        {
+            "version_locations": ["other"],
+            "branches": {"profiles": {"bind": "auth"}},
+            "binds": {
+                "default": {},
+                "auth": {},
+                "stats": {"path": "/abs/stats"},
+                "logs": {"path": "db/logs"},
+            },
+        }
+    )
+    assert config.get_main_option("version_locations") == os.pathsep.join(
+        [
+            "/root/migrations",
+            "/root/other",
+            "/root/migrations/profiles",
+            "/root/migrations/auth",
+            "/abs/stats",
+            "/root/db/logs",
+        ]
+    )
+
+
+def test_bind_version_locations_script_location() -> None:
+    """A bind's default directory is inside script_location."""
+    config = make_config({"script_location": "db", "binds": {"auth": {}}})
+    assert config.get_main_option("version_locations") == os.pathsep.join(
+        ["/root/db", "/root/db/auth"]
+    )
+
+
+def test_bind_directories_created(make_app: AppFactory, tmp_path: Path) -> None:
+    """init_app creates each bind's directory, and writes no bind option into
+    Alembic's config.
+    """
+    app = make_app({"binds": {"auth": {}, "stats": {"path": "stats/migrations"}}})
+    assert (tmp_path / "app" / "migrations" / "auth").is_dir()
+    assert (tmp_path / "app" / "stats" / "migrations").is_dir()
+
+    with app.app_context():
+        config = app.extensions["alembic"].config
+
+    assert config.get_main_option("binds") is None
+    assert config.get_main_option("databases") is None
+
+
+def test_bind_settings() -> None:
+    """A bind's settings are kept as given, with empty defaults."""
+    settings, _ = load_settings(
+        {
+            "binds": {
+                "auth": {
+                    "path": "auth/migrations",
+                    "version_table": "auth_version",
+                    "version_table_schema": "auth",
+                    "depends_on": ["default"],
+                    "context": {"render_as_batch": True},
+                },
+                "stats": {},
+            }
+        },
+        {},
+    )
+    auth = settings.binds["auth"]
+    assert auth.path == "auth/migrations"
+    assert auth.version_table == "auth_version"
+    assert auth.version_table_schema == "auth"
+    assert auth.depends_on == ["default"]
+    assert auth.context == {"render_as_batch": True}
+    stats = settings.binds["stats"]
+    assert (stats.path, stats.version_table, stats.version_table_schema) == (
+        None,
+        None,
+        None,
+    )
+    assert (stats.depends_on, stats.context) == ([], {})
+
+
+def _include_object(*args: t.Any) -> bool:
+    """An include_object hook."""
+    return True
+
+
+#: ALEMBIC_CONTEXT for the bind_context_options tests.
+BASE_CONTEXT = {
+    "compare_type": False,
+    "render_as_batch": False,
+    "version_table": "v",
+    "include_object": _include_object,
+}
+
+
+@pytest.mark.parametrize(
+    ("bind", "expected"),
+    [
+        # a bind that is not declared gets ALEMBIC_CONTEXT as it is
+        (None, BASE_CONTEXT),
+        ({}, BASE_CONTEXT),
+        # the bind's context overrides ALEMBIC_CONTEXT, and may add options
+        (
+            {"context": {"render_as_batch": True, "my_option": 1}},
+            {**BASE_CONTEXT, "render_as_batch": True, "my_option": 1},
+        ),
+        # options left at their default in the bind's context do not reset
+        # ALEMBIC_CONTEXT's
+        (
+            {"context": {"include_schemas": True}},
+            {**BASE_CONTEXT, "include_schemas": True},
+        ),
+        # version_table and version_table_schema, on the bind or in its context
+        (
+            {"version_table": "auth_version"},
+            {**BASE_CONTEXT, "version_table": "auth_version"},
+        ),
+        (
+            {"context": {"version_table": "auth_version"}},
+            {**BASE_CONTEXT, "version_table": "auth_version"},
+        ),
+        (
+            {"version_table_schema": "auth"},
+            {**BASE_CONTEXT, "version_table_schema": "auth"},
+        ),
+        (
+            {
+                "version_table": "auth_version",
+                "context": {"version_table_schema": "auth", "compare_type": True},
+            },
+            {
+                **BASE_CONTEXT,
+                "version_table": "auth_version",
+                "version_table_schema": "auth",
+                "compare_type": True,
+            },
+        ),
+    ],
+)
+def test_bind_context_options(
+    bind: dict[str, t.Any] | None, expected: dict[str, t.Any]
+) -> None:
+    """A bind's options are ALEMBIC_CONTEXT, then its context, then its
+    version table settings.
+    """
+    alembic = {} if bind is None else {"binds": {"auth": bind}}
+    settings, context = load_settings(alembic, dict(BASE_CONTEXT))
+    options = bind_context_options(context, settings.binds.get("auth"))
+    assert options == expected
+
+
+def test_bind_context_options_separate() -> None:
+    """Each bind's options are its own; ALEMBIC_CONTEXT is left as it was."""
+    settings, context = load_settings(
+        {
+            "binds": {
+                "auth": {"context": {"render_as_batch": True}},
+                "stats": {"version_table": "stats_version"},
+            }
+        },
+        {"compare_type": False},
+    )
+    assert bind_context_options(context, settings.binds["auth"]) == {
+        "compare_type": False,
+        "render_as_batch": True,
+    }
+    assert bind_context_options(context, settings.binds["stats"]) == {
+        "compare_type": False,
+        "version_table": "stats_version",
+    }
+    assert context.options() == {"compare_type": False}
+
+
+@pytest.mark.parametrize(
+    ("binds", "expected"),
+    [
+        # typos in a bind's context, as in ALEMBIC_CONTEXT
+        (
+            {"auth": {"context": {"render_as_bach": True}}},
+            [
+                (
+                    "ALEMBIC.binds.auth.context.render_as_bach",
+                    "unknown key; did you mean 'render_as_batch'?",
+                )
+            ],
+        ),
+        (
+            {"auth": {"context": {"version_tabel": "v"}}},
+            [
+                (
+                    "ALEMBIC.binds.auth.context.version_tabel",
+                    "unknown key; did you mean 'version_table'?",
+                )
+            ],
+        ),
+        # values of the wrong type
+        (
+            {"auth": {"context": {"version_table": 3}}},
+            [
+                (
+                    "ALEMBIC.binds.auth.context.version_table",
+                    "Input should be a valid string (got 3)",
+                )
+            ],
+        ),
+        (
+            {"auth": {"context": {"compare_type": "yes please"}}},
+            [
+                (
+                    "ALEMBIC.binds.auth.context.compare_type",
+                    "Input should be a boolean or a callable (got 'yes please')",
+                )
+            ],
+        ),
+        # options flask_alembic sets itself
+        (
+            {"auth": {"context": {"url": "sqlite://", "connection": None}}},
+            [
+                (
+                    "ALEMBIC.binds.auth.context.connection",
+                    "is set by flask_alembic (flask_alembic connects to each"
+                    " engine itself); remove it",
+                ),
+                (
+                    "ALEMBIC.binds.auth.context.url",
+                    "is set by flask_alembic (flask_alembic takes URLs from the"
+                    " engines); remove it",
+                ),
+            ],
+        ),
+        (
+            {"default": {"context": {"target_metadata": None}}},
+            [
+                (
+                    "ALEMBIC.binds.default.context.target_metadata",
+                    "is set by flask_alembic (pass 'metadatas' to Alembic()"
+                    " instead); remove it",
+                )
+            ],
+        ),
+        # the default bind's revisions are in script_location
+        (
+            {"default": {"path": "db"}},
+            [
+                (
+                    "ALEMBIC.binds.default.path",
+                    "the default bind's revisions are in script_location; set"
+                    " ALEMBIC['script_location'] instead",
+                )
+            ],
+        ),
+        # the version table, on the bind and in its context
+        (
+            {"auth": {"version_table": "a", "context": {"version_table": "b"}}},
+            [
+                (
+                    "ALEMBIC.binds.auth.context.version_table",
+                    "is also set as ALEMBIC.binds.auth.version_table; keep one",
+                )
+            ],
+        ),
+        (
+            {
+                "auth": {
+                    "version_table_schema": "a",
+                    "context": {"version_table_schema": "a"},
+                }
+            },
+            [
+                (
+                    "ALEMBIC.binds.auth.context.version_table_schema",
+                    "is also set as ALEMBIC.binds.auth.version_table_schema; keep one",
+                )
+            ],
+        ),
+        # a bind's own keys
+        (
+            {"auth": {"paht": "x"}},
+            [("ALEMBIC.binds.auth.paht", "Extra inputs are not permitted (got 'x')")],
+        ),
+        (
+            {"auth": {"depends_on": "default"}},
+            [
+                (
+                    "ALEMBIC.binds.auth.depends_on",
+                    "Input should be a valid list (got 'default')",
+                )
+            ],
+        ),
+        (
+            {"auth": {"context": ["render_as_batch"]}},
+            [
+                (
+                    "ALEMBIC.binds.auth.context",
+                    "Input should be a valid dictionary (got ['render_as_batch'])",
+                )
+            ],
+        ),
+    ],
+)
+def test_bind_problem(binds: t.Any, expected: list[tuple[str, str]]) -> None:
+    """Each mistake in a bind is reported at its key path."""
+    assert problems_of({"binds": binds}) == expected
+
+
+def test_bind_typo() -> None:
+    """A misspelled "binds" is reported with the key it resembles."""
+    assert problems_of({"bind": {"auth": {}}}) == [
+        ("ALEMBIC.bind", "unknown key; did you mean 'binds'?")
+    ]
+
+
+def test_bind_problems_together() -> None:
+    """Problems in several binds and in ALEMBIC_CONTEXT are listed at once."""
+    assert problems_of(
+        {
+            "binds": {
+                "default": {"path": "db", "context": {"as_sql": True}},
+                "auth": {
+                    "version_table": "a",
+                    "context": {"compare_types": True, "version_table": "b"},
+                },
+            }
+        },
+        {"render_as_bach": True},
+    ) == [
+        (
+            "ALEMBIC_CONTEXT.render_as_bach",
+            "unknown key; did you mean 'render_as_batch'?",
+        ),
+        (
+            "ALEMBIC.binds.default.context.as_sql",
+            "is set by flask_alembic (flask_alembic runs migrations online); remove it",
+        ),
+        (
+            "ALEMBIC.binds.default.path",
+            "the default bind's revisions are in script_location; set"
+            " ALEMBIC['script_location'] instead",
+        ),
+        (
+            "ALEMBIC.binds.auth.context.compare_types",
+            "unknown key; did you mean 'compare_type'?",
+        ),
+        (
+            "ALEMBIC.binds.auth.context.version_table",
+            "is also set as ALEMBIC.binds.auth.version_table; keep one",
+        ),
+    ]
+
+
+def test_bind_problem_at_init_app(make_app: AppFactory, tmp_path: Path) -> None:
+    """A mistake in a bind fails at init_app, before anything is written."""
+    with pytest.raises(ConfigError) as info:
+        make_app({"binds": {"auth": {"context": {"render_as_bach": True}}}})
+
+    assert str(info.value) == (
+        "The Alembic configuration has 1 problem:\n"
+        "  ALEMBIC.binds.auth.context.render_as_bach: unknown key; did you mean"
+        " 'render_as_batch'?"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bind_not_a_dict() -> None:
+    """A bind that is not a dict is reported without naming internal classes."""
+    assert problems_of({"binds": {"auth": None}}) == [
+        ("ALEMBIC.binds.auth", "Input should be a valid dictionary (got None)")
+    ]

@@ -243,8 +243,9 @@ def _order_binds(
 ) -> list[str]:
     """The binds, each after those it depends on: through its own
     ``depends_on``, or a branch of it depending on a branch of another bind.
+    Binds in a cycle are reported and put last.
     """
-    needs: dict[str, set[str]] = {name: set() for name in known_binds}
+    needs: dict[str, list[str]] = {name: [] for name in known_binds}
 
     for name, bind in settings.binds.items():
         for dep in bind.depends_on:
@@ -255,33 +256,44 @@ def _order_binds(
                         _unknown("bind", dep, known_binds),
                     )
                 )
-            elif dep != name:
-                needs[name].add(dep)
+            elif name in needs and dep not in needs[name]:
+                needs[name].append(dep)
 
     for branch in branches.values():
         for dep in branch.depends_on:
             other = branches.get(dep)
 
-            if other is not None and other.bind != branch.bind and branch.bind in needs:
-                needs.setdefault(branch.bind, set()).add(other.bind)
+            if (
+                other is not None
+                and other.bind != branch.bind
+                and branch.bind in needs
+                and other.bind not in needs[branch.bind]
+            ):
+                needs[branch.bind].append(other.bind)
+
+    for cycle in _find_cycles(needs):
+        path = " -> ".join([*cycle, cycle[0]])
+        # Point at a bind whose depends_on the user wrote, where there is one.
+        where = next((name for name in cycle if name in settings.binds), cycle[0])
+        problems.append(
+            (
+                f"ALEMBIC.binds.{where}.depends_on",
+                f"binds depend on each other in a cycle ({path}), directly or"
+                " through their branches; remove one of the dependencies",
+            )
+        )
 
     order: list[str] = []
 
     while len(order) < len(needs):
         ready = [
-            name for name in needs if name not in order and needs[name] <= set(order)
+            name
+            for name in needs
+            if name not in order and all(dep in order for dep in needs[name])
         ]
 
         if not ready:
-            left = [name for name in needs if name not in order]
-            problems.append(
-                (
-                    f"ALEMBIC.binds.{left[0]}.depends_on",
-                    "binds depend on each other in a cycle (through"
-                    f" {', '.join(left)}); remove one of the dependencies",
-                )
-            )
-            return [*order, *left]
+            return [*order, *(name for name in needs if name not in order)]
 
         order.append(ready[0])
 
@@ -360,7 +372,9 @@ def _check_depends_on(
                     )
                 )
 
-    for cycle in _find_cycles(branches):
+    graph = {name: list(branch.depends_on) for name, branch in branches.items()}
+
+    for cycle in _find_cycles(graph):
         path = " -> ".join([*cycle, cycle[0]])
         problems.append(
             (
@@ -371,9 +385,9 @@ def _check_depends_on(
         )
 
 
-def _find_cycles(branches: dict[str, Branch]) -> list[list[str]]:
-    """The cycles of ``depends_on`` between branches, each branch in one at
-    most.
+def _find_cycles(graph: cabc.Mapping[str, cabc.Sequence[str]]) -> list[list[str]]:
+    """The cycles of a dependency graph (name -> names it depends on), each
+    name in one at most.
     """
     done: set[str] = set()
     cycles = []
@@ -382,10 +396,10 @@ def _find_cycles(branches: dict[str, Branch]) -> list[list[str]]:
         if name in trail:
             return trail[trail.index(name) :]
 
-        if name in done or name not in branches:
+        if name in done or name not in graph:
             return []
 
-        for dep in branches[name].depends_on:
+        for dep in graph[name]:
             found = visit(dep, [*trail, name])
 
             if found:
@@ -394,7 +408,7 @@ def _find_cycles(branches: dict[str, Branch]) -> list[list[str]]:
         done.add(name)
         return []
 
-    for name in branches:
+    for name in graph:
         found = visit(name, [])
 
         if found:
@@ -415,6 +429,9 @@ def _unknown(kind: str, name: str, known: list[str]) -> str:
 
 
 def _key(branch: Branch) -> str:
+    if branch.name == branch.bind and branch.name != DEFAULT_BRANCH:
+        return f"ALEMBIC.binds.{branch.name}.path"
+
     if branch.declared:
         return f"ALEMBIC.branches.{branch.name}.path"
 

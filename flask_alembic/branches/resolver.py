@@ -397,16 +397,18 @@ def plan_movement(
             for bind in order:
                 plans.setdefault(bind, []).append("base")
         elif _STEPS.fullmatch(ident) and not is_revision_id(revision_map, ident):
-            if len(order) != 1:
-                raise RevisionError(
-                    f"'{ident}' counts revisions, which differ from bind to bind."
-                    f" Name the bind to {kind}: --bind NAME (the binds are"
-                    f" {', '.join(n for n in registry.binds if n in binds)})."
-                )
-
-            plans.setdefault(order[0], []).append(ident)
+            bind = _one_bind(order, registry, binds, ident, kind)
+            plans.setdefault(bind, []).append(ident)
         else:
-            bind = bind_of_revision(revision_map, registry, ident)
+            relative = _RELATIVE.match(ident)
+
+            if relative is None or is_revision_id(revision_map, ident):
+                bind = bind_of_revision(revision_map, registry, ident)
+            elif relative["base"] in ("head", "heads"):
+                bind = _one_bind(order, registry, binds, ident, kind)
+                ident = _bind_relative(revision_map, registry, bind, relative)
+            else:
+                bind = bind_of_revision(revision_map, registry, relative["base"])
 
             if bind not in order:
                 raise RevisionError(
@@ -417,3 +419,49 @@ def plan_movement(
             plans.setdefault(bind, []).append(ident)
 
     return {bind: plans[bind] for bind in order if bind in plans}
+
+
+#: A revision argument relative to another: ``REV-1``, ``head+2``,
+#: ``branch@head-1``.
+_RELATIVE = re.compile(r"(?P<base>.+?)(?P<steps>[+-][0-9]+)\Z")
+
+
+def _one_bind(
+    order: list[str], registry: Registry, binds: list[str], ident: str, kind: str
+) -> str:
+    """The single bind a count of revisions applies to.
+
+    :raise RevisionError: If several binds would move.
+    """
+    if len(order) != 1:
+        raise RevisionError(
+            f"'{ident}' counts revisions, which differ from bind to bind."
+            f" Name the bind to {kind}: --bind NAME (the binds are"
+            f" {', '.join(n for n in registry.binds if n in binds)})."
+        )
+
+    return order[0]
+
+
+def _bind_relative(
+    revision_map: RevisionMap, registry: Registry, bind: str, relative: re.Match[str]
+) -> str:
+    """``head-1`` on one bind: relative to the head of the bind's branch, as
+    ``head`` alone would match the heads of every bind.
+
+    :raise RevisionError: If the bind has several branches with revisions.
+    """
+    branches = [
+        branch.name
+        for branch in registry.branches_of(bind)
+        if branch_heads(revision_map, branch.name)
+    ]
+
+    if len(branches) != 1:
+        names = ", ".join(branches) or "none"
+        raise RevisionError(
+            f"'{relative.group(0)}' is ambiguous on bind '{bind}', whose branches"
+            f" with revisions are: {names}. Write BRANCH@head{relative['steps']}."
+        )
+
+    return f"{branches[0]}@head{relative['steps']}"

@@ -18,7 +18,8 @@ ROOT = "/app"
 
 def registry(alembic: dict[str, t.Any], binds: t.Iterable[str] = ()) -> Registry:
     """Validate an ``ALEMBIC`` dict and build its registry under ``ROOT``,
-    declaring ``binds`` too.
+    declaring each of ``binds`` in ``ALEMBIC["binds"]``, which gives each
+    (but ``default``) a branch of its own.
     """
     if binds:
         alembic = {**alembic, "binds": {name: {} for name in binds}}
@@ -429,24 +430,39 @@ def _cycle(path: str) -> str:
         ),
         # unknown binds, with a suggestion when one is close
         (
-            {"branches": {"a": {"bind": "usres"}}},
+            {"branches": {"a": {"bind": "acounts"}}, "binds": {"accounts": {}}},
             [
                 (
                     "ALEMBIC.branches.a.bind",
-                    "unknown bind 'usres' (known: default, users); did you mean"
-                    " 'users'?",
+                    "unknown bind 'acounts' (known: default, accounts); did you"
+                    " mean 'accounts'?",
                 )
             ],
         ),
         (
-            {"branches": {"a": {"bind": "zzz"}}},
-            [("ALEMBIC.branches.a.bind", "unknown bind 'zzz' (known: default, users)")],
+            {"branches": {"a": {"bind": "zzz"}}, "binds": {"accounts": {}}},
+            [
+                (
+                    "ALEMBIC.branches.a.bind",
+                    "unknown bind 'zzz' (known: default, accounts)",
+                )
+            ],
+        ),
+        # without ALEMBIC["binds"], default is the only bind
+        (
+            {"branches": {"a": {"bind": "accounts"}}},
+            [
+                (
+                    "ALEMBIC.branches.a.bind",
+                    "unknown bind 'accounts' (known: default)",
+                )
+            ],
         ),
     ],
 )
 def test_problem(alembic: dict[str, t.Any], expected: list[tuple[str, str]]) -> None:
     """Each mistake is reported at its key, with what to do about it."""
-    assert problems(alembic, binds=["users"]) == expected
+    assert problems(alembic) == expected
 
 
 @pytest.mark.parametrize(
@@ -457,7 +473,14 @@ def test_problem(alembic: dict[str, t.Any], expected: list[tuple[str, str]]) -> 
         ({"branches": {"x": {"path": "pkg:x"}}}, (), ["default", "x"]),
         ({"branches": {"x": {"path": "sub/../x"}}}, (), ["default", "x"]),
         ({"branches": {"x": {"bind": "default"}}}, (), ["default", "x"]),
-        ({"branches": {"x": {"bind": "users"}}}, ["users", "users"], ["default", "x"]),
+        # a declared bind is known, and has a branch of its own
+        (
+            {"branches": {"x": {"bind": "users"}}},
+            ["users"],
+            ["default", "users", "x"],
+        ),
+        # default may be declared as a bind; it has no branch of its own
+        ({"branches": {"x": {"bind": "default"}}}, ["default"], ["default", "x"]),
     ],
 )
 def test_allowed(
@@ -480,18 +503,19 @@ def test_problems_together() -> None:
             "c": {"depends_on": ["c"]},
         },
     }
-    assert problems(alembic, binds=["users"]) == [
+    assert problems(alembic, binds=["accounts"]) == [
         ("ALEMBIC.version_locations.0", _invalid("a.b")),
         ("ALEMBIC.version_locations.1", _reserved("current")),
         ("ALEMBIC.branches.a/b", _invalid("a/b")),
         ("ALEMBIC.branches.head", _reserved("head")),
         ("ALEMBIC.branches.users", "'users' is already a branch; pick another name"),
         ("ALEMBIC.branches.x.path", _outside("../x")),
-        ("ALEMBIC.branches.x.bind", "unknown bind 'nope' (known: default, users)"),
+        ("ALEMBIC.branches.x.bind", "unknown bind 'nope' (known: default, accounts)"),
         ("ALEMBIC.branches.y2.path", _shares("users")),
         (
             "ALEMBIC.branches.x.depends_on",
-            "unknown branch 'y' (known: default, users, x, y2, c); did you mean 'y2'?",
+            "unknown branch 'y' (known: default, accounts, users, x, y2, c);"
+            " did you mean 'y2'?",
         ),
         ("ALEMBIC.branches.c.depends_on", _cycle("c -> c")),
     ]
@@ -528,4 +552,452 @@ def test_version_location_duplicate_name(locations: list[tuple[str, str]]) -> No
             f"ALEMBIC.version_locations.{index}",
             f"'{name}' is already a branch; pick another name",
         )
+    ]
+
+
+# Binds: ALEMBIC["binds"]
+
+
+def test_no_binds() -> None:
+    """Without ALEMBIC["binds"], default is the only bind and histories are
+    shared.
+    """
+    result = registry({"branches": {"x": {}}})
+    assert result.binds == ("default",)
+    assert result.per_bind is False
+
+
+@pytest.mark.parametrize(
+    ("binds", "expected"),
+    [
+        ({"auth": {}}, ("default", "auth")),
+        # declaring default alone still switches to per-bind histories
+        ({"default": {}}, ("default",)),
+        ({"default": {"version_table": "v"}, "auth": {}}, ("default", "auth")),
+    ],
+)
+def test_per_bind(binds: dict[str, t.Any], expected: tuple[str, ...]) -> None:
+    """Declaring any bind switches to per-bind histories."""
+    result = registry({"binds": binds})
+    assert result.per_bind is True
+    assert result.binds == expected
+
+
+@pytest.mark.parametrize(
+    ("alembic", "expected"),
+    [
+        # a branch per bind, at <script_location>/<name>
+        (
+            {"binds": {"auth": {}}},
+            [
+                Branch("default", "/app/migrations"),
+                Branch("auth", "/app/migrations/auth", "auth", declared=True),
+            ],
+        ),
+        (
+            {"script_location": "db", "binds": {"auth": {}}},
+            [
+                Branch("default", "/app/db"),
+                Branch("auth", "/app/db/auth", "auth", declared=True),
+            ],
+        ),
+        # or at the path given: relative to the root, absolute or a resource
+        (
+            {
+                "binds": {
+                    "auth": {"path": "auth/migrations"},
+                    "stats": {"path": "/abs/stats"},
+                    "logs": {"path": "pkg:logs"},
+                }
+            },
+            [
+                Branch("default", "/app/migrations"),
+                Branch("auth", "/app/auth/migrations", "auth", declared=True),
+                Branch("stats", "/abs/stats", "stats", declared=True),
+                Branch("logs", "pkg:logs", "logs", declared=True),
+            ],
+        ),
+        # default is a bind without a branch of its own; the others keep
+        # their declaration order
+        (
+            {"binds": {"zeta": {}, "default": {}, "alpha": {}}},
+            [
+                Branch("default", "/app/migrations"),
+                Branch("zeta", "/app/migrations/zeta", "zeta", declared=True),
+                Branch("alpha", "/app/migrations/alpha", "alpha", declared=True),
+            ],
+        ),
+        # bind branches come after default, before version_locations and
+        # declared branches
+        (
+            {
+                "binds": {"auth": {}},
+                "version_locations": [("legacy", "/legacy")],
+                "branches": {"profiles": {"bind": "auth"}, "posts": {}},
+            },
+            [
+                Branch("default", "/app/migrations"),
+                Branch("auth", "/app/migrations/auth", "auth", declared=True),
+                Branch("legacy", "/legacy"),
+                Branch("profiles", "/app/migrations/profiles", "auth", declared=True),
+                Branch("posts", "/app/migrations/posts", declared=True),
+            ],
+        ),
+    ],
+)
+def test_bind_branches(alembic: dict[str, t.Any], expected: list[Branch]) -> None:
+    """Each declared bind but default gets a declared branch named after it,
+    whose revisions run on it.
+    """
+    result = registry(alembic)
+    assert list(result) == expected
+    assert result.declares is True
+
+
+@pytest.mark.parametrize(
+    ("alembic", "expected"),
+    [
+        # declaration order
+        ({"binds": {"b": {}, "a": {}}}, ("default", "b", "a")),
+        # a bind after the binds it depends on
+        ({"binds": {"a": {"depends_on": ["b"]}, "b": {}}}, ("default", "b", "a")),
+        (
+            {
+                "binds": {
+                    "a": {"depends_on": ["c"]},
+                    "b": {},
+                    "c": {"depends_on": ["b"]},
+                }
+            },
+            ("default", "b", "c", "a"),
+        ),
+        # default too, when it depends on another bind
+        ({"binds": {"default": {"depends_on": ["a"]}, "a": {}}}, ("a", "default")),
+        ({"binds": {"a": {"depends_on": ["default"]}}}, ("default", "a")),
+        # a branch depending on a branch of another bind orders the binds
+        (
+            {
+                "binds": {"a": {}, "b": {}},
+                "branches": {"x": {"bind": "a", "depends_on": ["b"]}},
+            },
+            ("default", "b", "a"),
+        ),
+        (
+            {
+                "binds": {"a": {}, "b": {}},
+                "branches": {
+                    "x": {"bind": "a", "depends_on": ["y"]},
+                    "y": {"bind": "b"},
+                },
+            },
+            ("default", "b", "a"),
+        ),
+        (
+            {"binds": {"a": {}}, "branches": {"x": {"depends_on": ["a"]}}},
+            ("a", "default"),
+        ),
+        # a branch depending on a branch of its own bind does not
+        (
+            {
+                "binds": {"a": {}, "b": {}},
+                "branches": {"x": {"bind": "a", "depends_on": ["a"]}},
+            },
+            ("default", "a", "b"),
+        ),
+        # nor does a bind listing itself
+        # a branch of a version location runs on default
+        (
+            {
+                "binds": {"default": {"depends_on": ["b"]}, "a": {}, "b": {}},
+                "version_locations": [("legacy", "/legacy")],
+            },
+            ("a", "b", "default"),
+        ),
+        (
+            {
+                "binds": {"default": {"depends_on": ["b"]}, "a": {}, "b": {}},
+                "version_locations": [("legacy", "/legacy")],
+                "branches": {"x": {"bind": "a", "depends_on": ["legacy"]}},
+            },
+            ("b", "default", "a"),
+        ),
+    ],
+)
+def test_bind_order(alembic: dict[str, t.Any], expected: tuple[str, ...]) -> None:
+    """Registry.binds lists each bind after the binds it depends on, else in
+    declaration order, default first.
+    """
+    assert registry(alembic).binds == expected
+
+
+#: Binds auth and stats; branches on each and on default.
+BIND_CONFIG: dict[str, t.Any] = {
+    "binds": {"auth": {}, "stats": {}},
+    "version_locations": [("legacy", "/legacy")],
+    "branches": {
+        "profiles": {"bind": "auth"},
+        "posts": {},
+        "sessions": {"bind": "auth"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("bind", "expected"),
+    [
+        ("default", ["default", "legacy", "posts"]),
+        ("auth", ["auth", "profiles", "sessions"]),
+        ("stats", ["stats"]),
+        ("nope", []),
+    ],
+)
+def test_branches_of(bind: str, expected: list[str]) -> None:
+    """branches_of lists the branches that run on a bind, in registry order."""
+    assert [b.name for b in registry(BIND_CONFIG).branches_of(bind)] == expected
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (["auth"], "auth"),
+        (["profiles"], "auth"),
+        (("stats",), "stats"),
+        (["posts"], "default"),
+        (["legacy"], "default"),
+        (["default"], "default"),
+        # no label: the unlabelled history of default
+        ([], "default"),
+        # labels that are not branches of the registry run on default
+        (["unknown"], "default"),
+        # the first known label, in sorted order
+        (["unknown", "stats"], "stats"),
+        (["stats", "auth"], "auth"),
+        ({"sessions", "posts"}, "default"),
+    ],
+)
+def test_bind_of(labels: t.Iterable[str], expected: str) -> None:
+    """bind_of names the bind of a revision from its branch labels."""
+    assert registry(BIND_CONFIG).bind_of(labels) == expected
+
+
+def _taken_by_bind(name: str) -> str:
+    """The message for a name that is already the branch of a bind."""
+    return f"'{name}' is already the branch of bind '{name}'; pick another name"
+
+
+def _invalid_bind(name: str) -> str:
+    """The message for a bind name that is not valid."""
+    return (
+        f"'{name}' is not a valid bind name; use letters, digits, '_'"
+        " and '-', starting with a letter or '_' (no '/', '@' or '.')"
+    )
+
+
+def _bind_cycle(names: str) -> str:
+    """The message for a cycle of binds, given as ``"a, b"``."""
+    path = " -> ".join([*names.split(", "), names.split(", ")[0]])
+    return (
+        f"binds depend on each other in a cycle ({path}), directly or through"
+        " their branches; remove one of the dependencies"
+    )
+
+
+@pytest.mark.parametrize(
+    ("alembic", "expected"),
+    [
+        # invalid bind names
+        *(
+            (
+                {"binds": {name: {}}},
+                [(f"ALEMBIC.binds.{name}", _invalid_bind(name))],
+            )
+            for name in ("a/b", "a@b", "a.b", "1abc", "", "-a", "a b")
+        ),
+        # words Alembic reserves
+        *(
+            (
+                {"binds": {name: {}}},
+                [(f"ALEMBIC.binds.{name}", _reserved(name))],
+            )
+            for name in ("head", "heads", "base", "current")
+        ),
+        # a branch named like a bind
+        (
+            {"binds": {"auth": {}}, "branches": {"auth": {}}},
+            [("ALEMBIC.branches.auth", _taken_by_bind("auth"))],
+        ),
+        (
+            {"binds": {"auth": {}}, "branches": {"auth": {"bind": "auth"}}},
+            [("ALEMBIC.branches.auth", _taken_by_bind("auth"))],
+        ),
+        (
+            {"binds": {"auth": {}}, "version_locations": [("auth", "/a")]},
+            [("ALEMBIC.version_locations.0", _taken_by_bind("auth"))],
+        ),
+        # the default bind's branch is the default branch
+        (
+            {"binds": {"default": {}}, "branches": {"default": {}}},
+            [
+                (
+                    "ALEMBIC.branches.default",
+                    "'default' is already a branch; pick another name",
+                )
+            ],
+        ),
+        # relative bind paths must stay inside the root
+        (
+            {"binds": {"auth": {"path": "../auth"}}},
+            [("ALEMBIC.binds.auth.path", _outside("../auth"))],
+        ),
+        (
+            {"script_location": "../m", "binds": {"auth": {}}},
+            [("ALEMBIC.binds.auth.path", _outside("../m/auth"))],
+        ),
+        # a branch on the path of a bind
+        (
+            {"binds": {"auth": {}}, "branches": {"x": {"path": "migrations/auth"}}},
+            [("ALEMBIC.branches.x.path", _shares("auth"))],
+        ),
+        (
+            {"binds": {"auth": {}}, "version_locations": [("x", "migrations/auth")]},
+            [("ALEMBIC.version_locations", _shares("auth"))],
+        ),
+        # unknown binds in depends_on, with a suggestion when one is close
+        (
+            {"binds": {"auth": {}, "stats": {"depends_on": ["atuh"]}}},
+            [
+                (
+                    "ALEMBIC.binds.stats.depends_on",
+                    "unknown bind 'atuh' (known: default, auth, stats); did you"
+                    " mean 'auth'?",
+                )
+            ],
+        ),
+        (
+            {"binds": {"auth": {"depends_on": ["zzz"]}}},
+            [
+                (
+                    "ALEMBIC.binds.auth.depends_on",
+                    "unknown bind 'zzz' (known: default, auth)",
+                )
+            ],
+        ),
+        # a branch of a bind is not a bind
+        (
+            {
+                "binds": {"auth": {"depends_on": ["posts"]}},
+                "branches": {"posts": {}},
+            },
+            [
+                (
+                    "ALEMBIC.binds.auth.depends_on",
+                    "unknown bind 'posts' (known: default, auth)",
+                )
+            ],
+        ),
+        # cycles between binds, directly or through their branches
+        (
+            {"binds": {"a": {"depends_on": ["b"]}, "b": {"depends_on": ["a"]}}},
+            [("ALEMBIC.binds.a.depends_on", _bind_cycle("a, b"))],
+        ),
+        (
+            {
+                "binds": {
+                    "a": {"depends_on": ["b"]},
+                    "b": {"depends_on": ["c"]},
+                    "c": {"depends_on": ["a"]},
+                }
+            },
+            [("ALEMBIC.binds.a.depends_on", _bind_cycle("a, b, c"))],
+        ),
+        (
+            {
+                "binds": {"a": {"depends_on": ["b"]}, "b": {}},
+                "branches": {"x": {"bind": "b", "depends_on": ["a"]}},
+            },
+            [("ALEMBIC.binds.a.depends_on", _bind_cycle("a, b"))],
+        ),
+        (
+            {
+                "binds": {"default": {"depends_on": ["a"]}, "a": {}},
+                "branches": {"x": {"bind": "a", "depends_on": ["default"]}},
+            },
+            [("ALEMBIC.binds.default.depends_on", _bind_cycle("default, a"))],
+        ),
+    ],
+)
+def test_bind_problem(
+    alembic: dict[str, t.Any], expected: list[tuple[str, str]]
+) -> None:
+    """Each mistake in ALEMBIC["binds"] is reported at its key, with what to
+    do about it.
+    """
+    assert problems(alembic) == expected
+
+
+@pytest.mark.parametrize(
+    ("binds", "expected"),
+    [
+        (
+            {"a": {"path": "shared"}, "b": {"path": "shared/"}},
+            [("ALEMBIC.binds.b.path", _shares("a"))],
+        ),
+        (
+            {"auth": {"path": "migrations"}},
+            [("ALEMBIC.binds.auth.path", _shares("default"))],
+        ),
+    ],
+)
+def test_bind_shared_path(
+    binds: dict[str, t.Any], expected: list[tuple[str, str]]
+) -> None:
+    """A bind whose path another branch has is reported at the bind's path."""
+    assert problems({"binds": binds}) == expected
+
+
+def test_every_bind_cycle_reported() -> None:
+    """Each cycle between binds is reported once, naming only its binds."""
+    alembic = {
+        "binds": {
+            "a": {"depends_on": ["b"]},
+            "b": {"depends_on": ["a"]},
+            "c": {"depends_on": ["a"]},
+            "d": {"depends_on": ["e"]},
+            "e": {"depends_on": ["d"]},
+        }
+    }
+    assert problems(alembic) == [
+        ("ALEMBIC.binds.a.depends_on", _bind_cycle("a, b")),
+        ("ALEMBIC.binds.d.depends_on", _bind_cycle("d, e")),
+    ]
+
+
+def test_bind_problems_together() -> None:
+    """Problems with binds are reported at once, with those of branches."""
+    alembic = {
+        "binds": {
+            "a.b": {},
+            "base": {},
+            "auth": {"path": "../auth"},
+            "x": {"depends_on": ["y"]},
+            "y": {"depends_on": ["x"]},
+        },
+        "version_locations": [("auth", "/v")],
+        "branches": {"auth": {}, "c": {"depends_on": ["c"]}},
+    }
+    assert problems(alembic) == [
+        ("ALEMBIC.binds.a.b", _invalid_bind("a.b")),
+        ("ALEMBIC.binds.base", _reserved("base")),
+        ("ALEMBIC.binds.auth.path", _outside("../auth")),
+        ("ALEMBIC.version_locations.0", _taken_by_bind("auth")),
+        ("ALEMBIC.branches.auth", _taken_by_bind("auth")),
+        ("ALEMBIC.branches.c.depends_on", _cycle("c -> c")),
+        ("ALEMBIC.binds.x.depends_on", _bind_cycle("x, y")),
+    ]
+
+
+def test_bind_depending_on_itself() -> None:
+    """A bind listing itself in depends_on is a cycle, as for branches."""
+    assert problems({"binds": {"a": {"depends_on": ["a"]}}}) == [
+        ("ALEMBIC.binds.a.depends_on", _bind_cycle("a"))
     ]
