@@ -286,10 +286,12 @@ class MigrationError(FlaskAlembicError):
             lines.append(f"  {outcome.name.ljust(width)}  {self._describe(outcome)}")
 
         if self.operation in ("upgrade", "downgrade", "stamp"):
-            lines.append(
-                f"Fix the cause, then run 'flask db {self.operation}' again:"
-                " binds that are done have nothing left to run."
-            )
+            hint = f"Fix the cause, then run 'flask db {self.operation}' again"
+
+            if len(self.outcomes) > 1:
+                hint += ": binds that are done have nothing left to run"
+
+            lines.append(hint + ".")
 
         return "\n".join(lines)
 
@@ -310,18 +312,20 @@ class MigrationError(FlaskAlembicError):
         if outcome.state != "failed":
             return f"{outcome.state}, at {now}"
 
-        if outcome.now == outcome.before:
-            text = f"failed, rolled back to {now}, where it started"
-        else:
+        if outcome.now != outcome.before:
             text = (
                 f"failed, at {now}: the revisions before {self.revision} were"
                 f" applied and kept (it started at {before})"
             )
+        elif self.partial:
+            text = f"failed, still at {now}"
+        else:
+            text = f"failed, rolled back to {now}, where it started"
 
         if self.partial and self.revision is not None:
             text += (
                 f"; {self.revision} may be partly applied, since this database"
-                " commits each DDL statement by itself: check its schema"
+                " commits each DDL statement by itself: check the database"
             )
 
         return text

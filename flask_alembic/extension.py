@@ -360,9 +360,47 @@ class Alembic:
             state.context_settings, state.settings.binds.get(name)
         )
 
+    def _context_options(self, name: str) -> dict[str, t.Any]:
+        """The options a database's migration context is configured with.
+
+        With per-bind histories, the tables of the other binds and their
+        version tables are left out of autogenerate's comparison, so that two
+        binds in one database never see each other's tables as ones to drop.
+        """
+        options = self._options(name)
+
+        if self._per_bind:
+            foreign: set[tuple[str | None, str]] = set()
+
+            for other, target in self._targets().items():
+                if other == name:
+                    continue
+
+                for metadata in _as_list(target.metadata):
+                    foreign.update((t.schema, t.name) for t in metadata.tables.values())
+
+                other_options = self._options(other)
+                foreign.add(
+                    (
+                        other_options.get("version_table_schema"),
+                        other_options.get("version_table", "alembic_version"),
+                    )
+                )
+
+            options["include_object"] = _skip_tables(
+                foreign, options.get("include_object")
+            )
+
+        return options
+
     @property
     def _per_bind(self) -> bool:
         return self._state().registry.per_bind
+
+    @property
+    def _shared(self) -> bool:
+        """Whether several databases share one history (``multidb``)."""
+        return not self._per_bind and len(self._targets()) > 1
 
     def _names(self, bind: str | t.Sequence[str] | None) -> list[str]:
         """The names of the databases asked for, in the order they run.
@@ -395,8 +433,8 @@ class Alembic:
                 runner.open_contexts(
                     self.environment_context,
                     {name: targets[name] for name in missing},
-                    {name: self._options(name) for name in missing},
-                    multidb=not self._per_bind and len(targets) > 1,
+                    {name: self._context_options(name) for name in missing},
+                    multidb=self._shared,
                 )
             )
 
@@ -485,6 +523,7 @@ class Alembic:
                 fns,
                 operation=operation,
                 together=not self._per_bind,
+                engine_names=self._shared,
                 urls=urls,
                 **kwargs,
             )
@@ -1212,6 +1251,36 @@ class Alembic:
 
             if pending:
                 raise NotUpToDateError(name, [r.revision for r in current], pending)
+
+
+def _as_list(metadata: MetaDatas) -> list[sa.MetaData]:
+    return metadata if isinstance(metadata, list) else [metadata]
+
+
+def _skip_tables(
+    tables: set[tuple[str | None, str]], include_object: t.Any
+) -> t.Callable[..., bool]:
+    """An ``include_object`` hook that leaves out the given tables where they
+    exist in the database but not in the models, then asks the user's hook.
+    """
+
+    def include(
+        obj: t.Any, name: str | None, type_: str, reflected: bool, compare_to: t.Any
+    ) -> bool:
+        if (
+            type_ == "table"
+            and reflected
+            and compare_to is None
+            and (obj.schema, name) in tables
+        ):
+            return False
+
+        if include_object is None:
+            return True
+
+        return bool(include_object(obj, name, type_, reflected, compare_to))
+
+    return include
 
 
 def _check_template(script: ScriptDirectory) -> None:

@@ -207,6 +207,7 @@ def run(
     *,
     operation: str,
     together: bool,
+    engine_names: bool = False,
     urls: cabc.Sequence[sa.URL] = (),
     **kwargs: t.Any,
 ) -> None:
@@ -220,10 +221,11 @@ def run(
         failure report.
     :param together: Whether the databases share one history. Then, as in
         Flask-Alembic 3, every database's transaction is begun before any
-        migration runs and a failure rolls back all of them; revisions get an
-        ``engine_name`` argument with several databases. Otherwise each
+        migration runs and a failure rolls back all of them. Otherwise each
         database runs and commits in turn, and a failure leaves the ones
         before it done.
+    :param engine_names: Pass each revision the database's name as
+        ``engine_name``, as the ``multidb`` template's revisions expect.
     :param urls: Every database URL, whose passwords are masked in the report.
     :param kwargs: Passed to each revision's ``upgrade`` or ``downgrade``.
     :raise MigrationError: If a revision fails, saying where every database
@@ -232,6 +234,13 @@ def run(
     trackers = {name: _Tracker(fns[name], name, not together) for name in fns}
     names = list(trackers)
     running: str | None = None
+
+    for context in contexts.values():
+        # End what earlier reads began (SQLAlchemy begins on first use): on
+        # SQLite, an open read keeps another connection to the same file from
+        # committing.
+        if context.connection is not None and context.connection.in_transaction():
+            context.connection.commit()
 
     try:
         with contextlib.ExitStack() as stack:
@@ -245,7 +254,7 @@ def run(
                 set_migrations_fn(context, trackers[name])
                 run_kwargs = dict(kwargs)
 
-                if together and len(contexts) > 1:
+                if engine_names:
                     run_kwargs["engine_name"] = name
 
                 with contextlib.ExitStack() as own:

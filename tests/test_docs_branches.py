@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from .conftest import AppFactory
+from .test_docs_binds import parse_transcript
 
 PAGE = Path(__file__).parent.parent / "docs" / "branches.md"
 
@@ -22,16 +22,7 @@ def transcript() -> list[tuple[list[str], str]]:
     text = PAGE.read_text()
     block = re.search(r"```console\n(.*?)```", text, re.S)
     assert block is not None
-    steps: list[tuple[list[str], str]] = []
-
-    for line in block.group(1).splitlines(keepends=True):
-        if line.startswith("$ flask db "):
-            steps.append((shlex.split(line[len("$ flask db ") :]), ""))
-        else:
-            args, output = steps[-1]
-            steps[-1] = (args, output + line)
-
-    return steps
+    return parse_transcript(block.group(1))
 
 
 def config() -> dict[str, object]:

@@ -15,6 +15,7 @@ from alembic.script.revision import Revision
 from alembic.script.revision import RevisionError as AlembicRevisionError
 from alembic.script.revision import RevisionMap
 
+from .._alembic import applied_ids
 from ..config import DEFAULT_BIND
 from ..errors import MultipleHeadsError
 from ..errors import RevisionError
@@ -327,7 +328,15 @@ def bind_heads(revision_map: RevisionMap, registry: Registry, bind: str) -> list
                 if head not in heads:
                     heads.append(head)
 
-    return heads
+    # A head that another head depends on is reached through it; Alembic
+    # refuses targets that overlap.
+    below = {
+        ident
+        for head in heads
+        for ident in applied_ids(revision_map, [head])
+        if ident != head
+    }
+    return [head for head in heads if head not in below]
 
 
 def bind_of_revision(revision_map: RevisionMap, registry: Registry, ident: str) -> str:
@@ -398,7 +407,9 @@ def plan_movement(
                 plans.setdefault(bind, []).append("base")
         elif _STEPS.fullmatch(ident) and not is_revision_id(revision_map, ident):
             bind = _one_bind(order, registry, binds, ident, kind)
-            plans.setdefault(bind, []).append(ident)
+            plans.setdefault(bind, []).append(
+                _on_branch(revision_map, registry, bind, ident)
+            )
         else:
             relative = _RELATIVE.match(ident)
 
@@ -435,12 +446,54 @@ def _one_bind(
     """
     if len(order) != 1:
         raise RevisionError(
-            f"'{ident}' counts revisions, which differ from bind to bind."
+            f"A number of revisions to {kind} differs from bind to bind."
             f" Name the bind to {kind}: --bind NAME (the binds are"
             f" {', '.join(n for n in registry.binds if n in binds)})."
         )
 
     return order[0]
+
+
+def _on_branch(
+    revision_map: RevisionMap, registry: Registry, bind: str, steps: str
+) -> str:
+    """A count of steps on a bind, as ``branch@+N`` where the bind has one
+    branch with revisions: from base, ``+N`` alone would walk the roots of
+    every bind.
+    """
+    branches = _branches_with_revisions(revision_map, registry, bind)
+
+    if len(branches) == 1:
+        return f"{branches[0]}@{steps}"
+
+    if bind == DEFAULT_BIND:
+        # An unlabelled default history: Alembic also takes a revision of
+        # the line before the "@".
+        heads = bind_heads(revision_map, registry, bind)
+
+        if len(heads) == 1 and not _branch_exists(revision_map, DEFAULT_BRANCH):
+            return f"{heads[0]}@{steps}"
+
+    return steps
+
+
+def _branches_with_revisions(
+    revision_map: RevisionMap, registry: Registry, bind: str
+) -> list[str]:
+    """The branches of a bind that have revisions. An unlabelled default
+    history counts, but has no label to write ``default@...`` with: then the
+    list is empty.
+    """
+    branches = [
+        branch.name
+        for branch in registry.branches_of(bind)
+        if branch_heads(revision_map, branch.name)
+    ]
+
+    if not all(_branch_exists(revision_map, name) for name in branches):
+        return []
+
+    return branches
 
 
 def _bind_relative(
@@ -451,11 +504,7 @@ def _bind_relative(
 
     :raise RevisionError: If the bind has several branches with revisions.
     """
-    branches = [
-        branch.name
-        for branch in registry.branches_of(bind)
-        if branch_heads(revision_map, branch.name)
-    ]
+    branches = _branches_with_revisions(revision_map, registry, bind)
 
     if len(branches) != 1:
         names = ", ".join(branches) or "none"

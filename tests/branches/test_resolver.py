@@ -326,8 +326,8 @@ def test_per_bind_registry() -> None:
         # a bind whose branches have no revisions
         (BOUND, "empty", []),
         (make_map(), "default", []),
-        # every branch of a bind
-        (WITH_PROFILES, "auth", ["a2", "p1"]),
+        # every branch of a bind, but not a head that another depends on
+        (WITH_PROFILES, "auth", ["p1"]),
         (WITH_PROFILES, "default", ["d1"]),
         # an unlabelled history is default's
         (LINEAR, "default", ["1700000002"]),
@@ -499,8 +499,8 @@ def movement(
         # a numeric revision id is a revision, not a count
         (["1700000001"], "upgrade", None, [("analytics", ["1700000001"])]),
         # a count, for a single bind
-        (["-1"], "downgrade", ["auth"], [("auth", ["-1"])]),
-        (["+2"], "upgrade", ["default"], [("default", ["+2"])]),
+        (["-1"], "downgrade", ["auth"], [("auth", ["auth@-1"])]),
+        (["+2"], "upgrade", ["default"], [("default", ["default@+2"])]),
         (["auth@-1"], "downgrade", None, [("auth", ["auth@-1"])]),
         # nothing asked, nothing to do
         ([], "upgrade", None, []),
@@ -523,16 +523,16 @@ def test_plan_movement(
             ["-1"],
             "downgrade",
             None,
-            "'-1' counts revisions, which differ from bind to bind. Name the"
-            " bind to downgrade: --bind NAME (the binds are default, auth,"
+            "A number of revisions to downgrade differs from bind to bind. Name"
+            " the bind to downgrade: --bind NAME (the binds are default, auth,"
             " analytics, empty).",
         ),
         (
             ["+1"],
             "upgrade",
             ["analytics", "auth"],
-            "'+1' counts revisions, which differ from bind to bind. Name the"
-            " bind to upgrade: --bind NAME (the binds are auth, analytics).",
+            "A number of revisions to upgrade differs from bind to bind. Name"
+            " the bind to upgrade: --bind NAME (the binds are auth, analytics).",
         ),
         (
             ["a2"],

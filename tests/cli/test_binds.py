@@ -477,13 +477,13 @@ def test_downgrade(three: Three) -> None:
     posts, users, events = upgraded(three)
     runner = three.open()
     assert fails(runner, "downgrade", hidden=three.secret) == (
-        "Error: '-1' counts revisions, which differ from bind to bind. Name the"
-        " bind to downgrade: --bind NAME (the binds are default, auth,"
+        "Error: A number of revisions to downgrade differs from bind to bind. Name"
+        " the bind to downgrade: --bind NAME (the binds are default, auth,"
         " analytics)."
     )
     assert fails(runner, "upgrade", "+1") == (
-        "Error: '+1' counts revisions, which differ from bind to bind. Name the"
-        " bind to upgrade: --bind NAME (the binds are default, auth, analytics)."
+        "Error: A number of revisions to upgrade differs from bind to bind. Name"
+        " the bind to upgrade: --bind NAME (the binds are default, auth, analytics)."
     )
     assert [rows for rows, _ in state(three).values()] == [[posts], [users], [events]]
 
