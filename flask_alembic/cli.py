@@ -71,6 +71,8 @@ bind_option = click.option(
     multiple=True,
     metavar="NAME",
     help="Only this database (bind). Repeat for several.",
+    # The API's bind argument: the names, or None for every database.
+    callback=lambda ctx, param, value: list(value) or None,
 )
 verbose_option = click.option(
     "-v", "--verbose", is_flag=True, help="Show the full details of each revision."
@@ -98,15 +100,14 @@ def current(
     alembic: Alembic,
     check_heads: bool,
     branch: str | None,
-    binds: tuple[str, ...],
+    binds: list[str] | None,
     verbose: bool,
 ) -> None:
     """Show the revisions the database is at."""
-    bind = list(binds) or None
-    by_database = alembic.current_by_database(branch, bind)
+    by_database = alembic.current_by_database(branch, binds)
 
     if check_heads:
-        behind = [name for name, pending in alembic.pending(bind).items() if pending]
+        behind = [name for name, pending in alembic.pending(binds).items() if pending]
 
         if behind:
             if len(by_database) == 1:
@@ -136,11 +137,11 @@ def heads(
     alembic: Alembic,
     resolve_dependencies: bool,
     branch: str | None,
-    binds: tuple[str, ...],
+    binds: list[str] | None,
     verbose: bool,
 ) -> None:
     """Show the revisions that have no child revisions."""
-    _echo_all(alembic.heads(resolve_dependencies, branch, list(binds) or None), verbose)
+    _echo_all(alembic.heads(resolve_dependencies, branch, binds), verbose)
 
 
 @cli.command()
@@ -192,22 +193,22 @@ def log(
     start: str,
     end: str,
     branch: str | None,
-    binds: tuple[str, ...],
+    binds: list[str] | None,
     verbose: bool,
 ) -> None:
     """Show the revisions in the order they will run, newest first."""
-    _echo_all(alembic.log(start, end, branch, list(binds) or None), verbose)
+    _echo_all(alembic.log(start, end, branch, binds), verbose)
 
 
 @cli.command()
 @branch_option
 @bind_option
 @pass_alembic
-def status(alembic: Alembic, branch: str | None, binds: tuple[str, ...]) -> None:
+def status(alembic: Alembic, branch: str | None, binds: list[str] | None) -> None:
     """Show where each branch stands: its head, the revision the database is
     at, and how many revisions are pending.
     """
-    rows = alembic.status(branch, list(binds) or None)
+    rows = alembic.status(branch, binds)
     _echo_table(
         ["branch", "bind", "path", "head", "current", "pending"],
         [
@@ -276,9 +277,9 @@ def show(alembic: Alembic, revisions: tuple[str, ...]) -> None:
 @bind_option
 @pass_alembic
 @click.pass_context
-def check(ctx: click.Context, alembic: Alembic, binds: tuple[str, ...]) -> None:
+def check(ctx: click.Context, alembic: Alembic, binds: list[str] | None) -> None:
     """Check whether the models differ from the database, and show how."""
-    by_database = alembic.diffs(list(binds) or None)
+    by_database = alembic.diffs(binds)
 
     if not any(by_database.values()):
         click.echo("No changes detected.")
@@ -306,35 +307,35 @@ def check(ctx: click.Context, alembic: Alembic, binds: tuple[str, ...]) -> None:
 @click.argument("target", default="heads")
 @bind_option
 @pass_alembic
-def stamp(alembic: Alembic, target: str, binds: tuple[str, ...]) -> None:
+def stamp(alembic: Alembic, target: str, binds: list[str] | None) -> None:
     """Set the current revision without running migrations."""
-    alembic.stamp(target, list(binds) or None)
+    alembic.stamp(target, binds)
 
 
 @cli.command()
 @click.argument("target", default="heads")
 @bind_option
 @pass_alembic
-def upgrade(alembic: Alembic, target: str, binds: tuple[str, ...]) -> None:
+def upgrade(alembic: Alembic, target: str, binds: list[str] | None) -> None:
     """Run migrations to upgrade the database.
 
     With per-bind histories, each bind goes to the heads of its own
     branches, binds that others depend on first.
     """
-    alembic.upgrade(target, list(binds) or None)
+    alembic.upgrade(target, binds)
 
 
 @cli.command()
 @click.argument("target", default="-1")
 @bind_option
 @pass_alembic
-def downgrade(alembic: Alembic, target: str, binds: tuple[str, ...]) -> None:
+def downgrade(alembic: Alembic, target: str, binds: list[str] | None) -> None:
     """Run migrations to downgrade the database.
 
     TARGET is a revision, or a number of revisions to go down. With per-bind
     histories, a number needs --bind.
     """
-    alembic.downgrade(target, list(binds) or None)
+    alembic.downgrade(target, binds)
 
 
 @cli.command()

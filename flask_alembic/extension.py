@@ -55,6 +55,7 @@ from .errors import UnknownBindError
 from .targets import check_distinct
 from .targets import find_bind_targets
 from .targets import find_targets
+from .targets import metadata_list
 from .targets import MetaDatas
 from .targets import normalize_engines
 from .targets import normalize_metadatas
@@ -172,7 +173,14 @@ class Alembic:
         config = make_alembic_config(
             settings, app.root_path, [] if per_bind else list(self.metadatas)
         )
-        self._apps[app] = _AppState(settings, context_settings, config, registry)
+        # Each bind's options, merged once: they are read on every connection.
+        bind_options = {
+            name: bind_context_options(context_settings, settings.binds.get(name))
+            for name in registry.binds
+        }
+        self._apps[app] = _AppState(
+            settings, context_settings, config, registry, bind_options
+        )
         app.extensions["alembic"] = self
         app.teardown_appcontext(self._teardown)
 
@@ -337,15 +345,7 @@ class Alembic:
                 )
                 check_distinct(
                     targets,
-                    {
-                        name: (
-                            options.get("version_table_schema"),
-                            options.get("version_table", "alembic_version"),
-                        )
-                        for name, options in (
-                            (name, self._options(name)) for name in targets
-                        )
-                    },
+                    {name: _version_table(self._options(name)) for name in targets},
                 )
                 state.targets = targets
             else:
@@ -354,11 +354,14 @@ class Alembic:
         return state.targets
 
     def _options(self, name: str) -> dict[str, t.Any]:
-        """The ``configure()`` options of a database."""
+        """The ``configure()`` options of a database, a copy to change."""
         state = self._state()
-        return bind_context_options(
-            state.context_settings, state.settings.binds.get(name)
-        )
+
+        if name in state.bind_options:
+            return dict(state.bind_options[name])
+
+        # A database of a shared history, named after its metadata.
+        return state.context_settings.options()
 
     def _context_options(self, name: str) -> dict[str, t.Any]:
         """The options a database's migration context is configured with.
@@ -376,16 +379,10 @@ class Alembic:
                 if other == name:
                     continue
 
-                for metadata in _as_list(target.metadata):
+                for metadata in metadata_list(target.metadata):
                     foreign.update((t.schema, t.name) for t in metadata.tables.values())
 
-                other_options = self._options(other)
-                foreign.add(
-                    (
-                        other_options.get("version_table_schema"),
-                        other_options.get("version_table", "alembic_version"),
-                    )
-                )
+                foreign.add(_version_table(self._options(other)))
 
             options["include_object"] = _skip_tables(
                 foreign, options.get("include_object")
@@ -863,6 +860,27 @@ class Alembic:
                 script.revision_map, self.registry, ids, names, kind=kind
             )
 
+    def _move(
+        self,
+        kind: str,
+        target: RevisionArg | int,
+        bind: str | t.Sequence[str] | None,
+        steps: t.Callable[[ScriptDirectory, list[str], t.Any], list[t.Any]],
+    ) -> None:
+        """Run ``upgrade``, ``downgrade`` or ``stamp`` on each database it
+        moves, with the steps from its heads to its own target.
+        """
+        script = self.script_directory
+
+        def move_to(ids: list[str]) -> _alembic.MigrationsFn:
+            def do_move(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+                return steps(script, ids, heads)
+
+            return do_move
+
+        plans = self._movement(target, bind, kind)
+        self._run({name: move_to(ids) for name, ids in plans.items()}, kind)
+
     def stamp(
         self, target: RevisionArg = "heads", bind: str | t.Sequence[str] | None = None
     ) -> None:
@@ -876,16 +894,7 @@ class Alembic:
         .. versionchanged:: 4.0
             Added ``bind``.
         """
-        script = self.script_directory
-        plans = self._movement(target, bind, "stamp")
-
-        def stamp_to(ids: list[str]) -> _alembic.MigrationsFn:
-            def do_stamp(heads: t.Any, context: MigrationContext) -> list[t.Any]:
-                return _alembic.stamp_steps(script, ids, heads)
-
-            return do_stamp
-
-        self._run({name: stamp_to(ids) for name, ids in plans.items()}, "stamp")
+        self._move("stamp", target, bind, _alembic.stamp_steps)
 
     def upgrade(
         self,
@@ -905,19 +914,15 @@ class Alembic:
         .. versionchanged:: 4.0
             Added ``bind``.
         """
-        script = self.script_directory
-        plans = self._movement(target, bind, "upgrade")
-
-        def upgrade_to(ids: list[str]) -> _alembic.MigrationsFn:
-            # Alembic takes a relative step only as a single string.
-            arg: str | list[str] = ids[0] if len(ids) == 1 else ids
-
-            def do_upgrade(heads: t.Any, context: MigrationContext) -> list[t.Any]:
-                return _alembic.upgrade_steps(script, arg, heads)
-
-            return do_upgrade
-
-        self._run({name: upgrade_to(ids) for name, ids in plans.items()}, "upgrade")
+        # Alembic takes a relative step only as a single string.
+        self._move(
+            "upgrade",
+            target,
+            bind,
+            lambda script, ids, heads: _alembic.upgrade_steps(
+                script, ids[0] if len(ids) == 1 else ids, heads
+            ),
+        )
 
     def downgrade(
         self,
@@ -938,16 +943,12 @@ class Alembic:
             A revision id made of digits is a revision, not a count. Added
             ``bind``.
         """
-        script = self.script_directory
-        plans = self._movement(target, bind, "downgrade")
-
-        def downgrade_to(ids: list[str]) -> _alembic.MigrationsFn:
-            def do_downgrade(heads: t.Any, context: MigrationContext) -> list[t.Any]:
-                return _alembic.downgrade_steps(script, ids[0], heads)
-
-            return do_downgrade
-
-        self._run({name: downgrade_to(ids) for name, ids in plans.items()}, "downgrade")
+        self._move(
+            "downgrade",
+            target,
+            bind,
+            lambda script, ids, heads: _alembic.downgrade_steps(script, ids[0], heads),
+        )
 
     def revision(
         self,
@@ -1253,8 +1254,12 @@ class Alembic:
                 raise NotUpToDateError(name, [r.revision for r in current], pending)
 
 
-def _as_list(metadata: MetaDatas) -> list[sa.MetaData]:
-    return metadata if isinstance(metadata, list) else [metadata]
+def _version_table(options: t.Mapping[str, t.Any]) -> tuple[str | None, str]:
+    """``(schema, table)`` of the version table the options name."""
+    return (
+        options.get("version_table_schema"),
+        options.get("version_table", "alembic_version"),
+    )
 
 
 def _skip_tables(
@@ -1362,6 +1367,8 @@ class _AppState:
     context_settings: ContextSettings
     config: Config
     registry: Registry
+    #: The ``configure()`` options of each bind of the registry.
+    bind_options: dict[str, dict[str, t.Any]]
     script: ScriptDirectory | None = None
     targets: dict[str, Target] | None = None
 

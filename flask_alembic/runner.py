@@ -139,10 +139,17 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 
 
 def _reason(error: BaseException, engine: sa.Engine) -> str:
+    original, line = _first_line(error)
+    return mask_password((line or type(original).__name__).rstrip("."), engine.url)
+
+
+def _first_line(error: BaseException) -> tuple[BaseException, str]:
+    """The driver's exception behind a database error (or the error itself),
+    and the first line of its message.
+    """
     original = getattr(error, "orig", None) or error
     lines = [line.strip() for line in str(original).splitlines() if line.strip()]
-    reason = lines[0] if lines else type(original).__name__
-    return mask_password(reason.rstrip("."), engine.url)
+    return original, lines[0] if lines else ""
 
 
 def _fix(error: BaseException) -> str:
@@ -364,11 +371,8 @@ def describe_error(error: BaseException, urls: cabc.Sequence[sa.URL] = ()) -> st
 
     For a database error this is the driver's message and the statement.
     """
-    original = getattr(error, "orig", None) or error
-    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
-    text = (
-        f"{type(original).__name__}: {lines[0]}" if lines else type(original).__name__
-    )
+    original, line = _first_line(error)
+    text = f"{type(original).__name__}: {line}" if line else type(original).__name__
     statement = getattr(error, "statement", None)
 
     if statement:

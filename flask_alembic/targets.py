@@ -200,9 +200,13 @@ def _by_bind_name(found: t.Mapping[str | None, _V] | None) -> dict[str, _V]:
 _V = t.TypeVar("_V")
 
 
+def metadata_list(metadata: MetaDatas) -> list[sa.MetaData]:
+    """A database's metadata as a list, however it was given."""
+    return metadata if isinstance(metadata, list) else [metadata]
+
+
 def _tables(metadata: MetaDatas) -> list[str]:
-    metadatas = metadata if isinstance(metadata, list) else [metadata]
-    return [name for each in metadatas for name in each.tables]
+    return [name for each in metadata_list(metadata) for name in each.tables]
 
 
 def _bind_names(names: t.Sequence[str]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from alembic.script.revision import Revision
 from alembic.script.revision import RevisionMap
 
 from flask_alembic.branches.registry import Branch
@@ -11,21 +10,10 @@ from flask_alembic.branches.registry import Registry
 from flask_alembic.branches.status import branch_status
 from flask_alembic.branches.status import BranchStatus
 
-Spec = tuple[str, str | tuple[str, ...] | None, str | tuple[str, ...] | None]
+from .test_resolver import make_map
+
 #: A row as ``(branch, heads, current, pending)``.
 Row = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-
-
-def make_map(*specs: Spec, depends: dict[str, str] | None = None) -> RevisionMap:
-    """A revision map of ``(revision, down_revision, branch_labels)``."""
-    depends = depends or {}
-    return RevisionMap(
-        lambda: [
-            Revision(rev, down, dependencies=depends.get(rev), branch_labels=labels)
-            for rev, down, labels in specs
-        ]
-    )
-
 
 #: default, users and auth, which depends on users.
 REGISTRY = Registry(
