@@ -1497,6 +1497,34 @@ def test_unknown_bind(three: Three, history: dict[str, list[str]]) -> None:
     assert not (Path(three.app.root_path) / "migrations" / "auht").exists()
 
 
+def test_revision_with_shared_history_template(
+    make_three: MakeThree, tmp_path: Path
+) -> None:
+    """A migrations directory that still has the multidb template of a shared
+    history makes revision() raise ConfigError saying how to replace it, and
+    writes nothing.
+    """
+    three = make_three(_copy(CONFIG))
+    template = tmp_path / "migrations" / "script.py.mako"
+    template.write_text("def upgrade(engine_name):\n    pass\n")
+    before = files(tmp_path)
+
+    with three.app.app_context():
+        with pytest.raises(ConfigError) as info:
+            three.alembic.revision("x", bind="auth")
+
+    assert info.value.problems == [
+        (
+            "ALEMBIC.binds",
+            f"{template} is the template of a shared history, whose revisions"
+            " run on every database; with per-bind histories each revision runs"
+            " on one bind. Delete the file and run 'flask db mkdir' to get the"
+            " single-database template",
+        )
+    ]
+    assert files(tmp_path) == before
+
+
 def test_revision_branch_of_another_bind(make_three: MakeThree, tmp_path: Path) -> None:
     """revision(bind=...) with a branch of another bind raises RevisionError
     and writes nothing; without ``bind`` the branch's own bind is used.
