@@ -21,6 +21,7 @@ from alembic.script import revision as revision_mod
 from alembic.script import Script
 from alembic.script import ScriptDirectory
 
+from .errors import HistoryError
 from .errors import MultipleHeadsError
 from .errors import RevisionError
 from .errors import UnknownRevisionError
@@ -131,7 +132,7 @@ def translate_errors(script: ScriptDirectory | None = None) -> cabc.Iterator[Non
     """
     try:
         yield
-    except RevisionError:
+    except (RevisionError, HistoryError):
         raise
     except (util.CommandError, revision_mod.RevisionError) as e:
         cause: BaseException = e
@@ -174,3 +175,79 @@ def _known_names(script: ScriptDirectory) -> list[str]:
         pass
 
     return names
+
+
+def load_scripts(
+    script: ScriptDirectory,
+) -> tuple[list[Script], list[tuple[str, BaseException]]]:
+    """Load every revision file in the script directory's version locations,
+    one at a time, so that a file that cannot be loaded is reported by path
+    instead of stopping the whole history.
+
+    This is ``ScriptDirectory._load_revisions``, which raises on the first
+    bad file, with ``Script._list_py_dir`` and ``Script._from_path`` doing
+    the listing and loading as they do there.
+
+    :return: The revisions, and ``(path, exception)`` for each file that
+        could not be loaded.
+    """
+    scripts: list[Script] = []
+    failed: list[tuple[str, BaseException]] = []
+    seen: set[t.Any] = set()
+
+    for location in script._version_locations:
+        if not location.exists():
+            continue
+
+        for file_path in Script._list_py_dir(script, location):
+            real_path = file_path.resolve()
+
+            if real_path in seen:
+                continue
+
+            seen.add(real_path)
+
+            try:
+                loaded = Script._from_path(script, real_path)
+            except Exception as e:
+                failed.append((str(real_path), e))
+                continue
+
+            if loaded is not None:
+                scripts.append(loaded)
+
+    return scripts, failed
+
+
+def use_loader(
+    script: ScriptDirectory, loader: t.Callable[[], cabc.Iterable[Script]]
+) -> None:
+    """Make a script directory build its revision map from ``loader``.
+
+    ``ScriptDirectory.__init__`` builds its map from ``_load_revisions``;
+    the map loads lazily, on first use, so replacing it before any use
+    changes nothing else.
+    """
+    script.revision_map = revision_mod.RevisionMap(loader)
+
+
+@contextlib.contextmanager
+def purging(
+    contexts: cabc.Iterable[MigrationContext], purge: bool
+) -> cabc.Iterator[None]:
+    """Make contexts empty their version table before they run, as
+    ``alembic stamp --purge`` does through ``configure(purge=True)``.
+
+    The contexts here are configured once and reused, so the option is set
+    on them for one run: ``MigrationContext.purge`` has no public setter.
+    """
+    contexts = list(contexts)
+
+    for context in contexts:
+        context.purge = purge
+
+    try:
+        yield
+    finally:
+        for context in contexts:
+            context.purge = False

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sys
+import traceback
 import typing as t
 
 import click
@@ -23,11 +24,13 @@ from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
 from ._alembic import translate_errors
+from .config import show_path
 from .errors import FlaskAlembicError
 from .errors import MultipleHeadsError
 
 if t.TYPE_CHECKING:
     from .extension import Alembic
+    from .extension import BindPlan
 
 #: Loggers whose INFO lines show a command's progress.
 _PROGRESS_LOGGERS = ("alembic", "flask_alembic")
@@ -46,7 +49,27 @@ class _Command(click.Command):
             try:
                 return super().invoke(ctx)
             except (FlaskAlembicError, CommandError) as e:
+                if ctx.params.get("verbose"):
+                    _echo_traceback(e, ctx.find_object(_alembic_type()))
+
                 raise click.ClickException(str(e)) from e
+
+
+def _alembic_type() -> type[Alembic]:
+    from .extension import Alembic
+
+    return Alembic
+
+
+def _echo_traceback(error: BaseException, alembic: Alembic | None) -> None:
+    """Print an error's traceback and its causes, without passwords."""
+    text = "".join(traceback.format_exception(error))
+
+    if alembic is not None:
+        with contextlib.suppress(Exception):
+            text = alembic._mask(text)
+
+    click.echo(text, err=True, nl=False)
 
 
 class _Group(AppGroup):
@@ -242,20 +265,17 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
 
 def _show_path(path: str) -> str:
     """A path relative to the app's root where it is inside it."""
-    root = current_app.root_path
-
-    if path and os.path.isabs(path) and path.startswith(root + os.sep):
-        return os.path.relpath(path, root)
-
-    return path or "-"
+    return show_path(path, current_app.root_path) or "-"
 
 
-def _echo_table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+def _echo_table(header: list[str], rows: list[list[str]], indent: str = "") -> None:
+    """Print rows in aligned columns, under a header unless it is empty."""
+    lines = [header, *rows] if header else rows
+    widths = [max(len(r[i]) for r in lines) for i in range(len(lines[0]))]
 
-    for row in [header, *rows]:
+    for row in lines:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
-        click.echo("  ".join(cells).rstrip())
+        click.echo(indent + "  ".join(cells).rstrip())
 
 
 @cli.command()
@@ -304,38 +324,199 @@ def check(ctx: click.Context, alembic: Alembic, binds: list[str] | None) -> None
 
 
 @cli.command()
-@click.argument("target", default="heads")
-@bind_option
+@click.option(
+    "--no-database", is_flag=True, help="Check the files only, without connecting."
+)
 @pass_alembic
-def stamp(alembic: Alembic, target: str, binds: list[str] | None) -> None:
-    """Set the current revision without running migrations."""
-    alembic.stamp(target, binds)
+@click.pass_context
+def verify(ctx: click.Context, alembic: Alembic, no_database: bool) -> None:
+    """Check the revision history and each database's record of it. Prints
+    one line per problem and exits 1 if there is any.
+    """
+    problems = alembic.verify(database=not no_database)
+
+    for problem in problems:
+        click.echo(str(problem))
+
+    if problems:
+        click.echo(f"{_plural(len(problems), 'problem')} found.")
+        ctx.exit(1)
+
+    click.echo("No problems found.")
+
+
+sql_option = click.option(
+    "--sql",
+    is_flag=True,
+    help="Print the SQL instead of running it, without connecting. TARGET may"
+    " be START:TARGET.",
+)
+output_dir_option = click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="With --sql, write one file per bind, BIND.sql, into this directory.",
+)
+plan_option = click.option(
+    "--plan",
+    is_flag=True,
+    help="Show the revisions that would run on each bind, without running them.",
+)
+traceback_option = click.option(
+    "-v", "--verbose", is_flag=True, help="Show the traceback of a failure."
+)
 
 
 @cli.command()
 @click.argument("target", default="heads")
 @bind_option
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Empty the version table first, even of unknown revisions.",
+)
+@sql_option
+@output_dir_option
+@traceback_option
 @pass_alembic
-def upgrade(alembic: Alembic, target: str, binds: list[str] | None) -> None:
+def stamp(
+    alembic: Alembic,
+    target: str,
+    binds: list[str] | None,
+    purge: bool,
+    sql: bool,
+    output_dir: str | None,
+    verbose: bool,
+) -> None:
+    """Set the current revision without running migrations."""
+    if sql:
+        if purge:
+            raise click.UsageError("--purge cannot be used with --sql.")
+
+        _echo_sql(alembic.sql("stamp", target, binds), output_dir)
+        return
+
+    alembic.stamp(target, binds, purge=purge)
+
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def movement_options(f: F) -> F:
+    """The options ``upgrade`` and ``downgrade`` share."""
+    for option in (
+        pass_alembic,
+        traceback_option,
+        plan_option,
+        output_dir_option,
+        sql_option,
+        bind_option,
+    ):
+        f = t.cast(F, option(f))
+
+    return f
+
+
+@cli.command()
+@click.argument("target", default="heads")
+@movement_options
+def upgrade(alembic: Alembic, target: str, **options: t.Any) -> None:
     """Run migrations to upgrade the database.
 
     With per-bind histories, each bind goes to the heads of its own
     branches, binds that others depend on first.
     """
-    alembic.upgrade(target, binds)
+    _move(alembic, "upgrade", target, **options)
 
 
 @cli.command()
-@click.argument("target", default="-1")
-@bind_option
-@pass_alembic
-def downgrade(alembic: Alembic, target: str, binds: list[str] | None) -> None:
+@click.argument("target", required=False)
+@movement_options
+def downgrade(alembic: Alembic, target: str | None, **options: t.Any) -> None:
     """Run migrations to downgrade the database.
 
-    TARGET is a revision, or a number of revisions to go down. With per-bind
-    histories, a number needs --bind.
+    TARGET is a revision, or a number of revisions to go down (1 by
+    default). With per-bind histories, a number needs --bind. With --sql,
+    TARGET is START:TARGET.
     """
-    alembic.downgrade(target, binds)
+    _move(alembic, "downgrade", target, **options)
+
+
+def _move(
+    alembic: Alembic,
+    operation: str,
+    target: str | None,
+    *,
+    binds: list[str] | None,
+    sql: bool,
+    output_dir: str | None,
+    plan: bool,
+    verbose: bool,
+) -> None:
+    if sql and plan:
+        raise click.UsageError("--sql and --plan cannot be used together.")
+
+    if output_dir is not None and not sql:
+        raise click.UsageError("--output-dir needs --sql.")
+
+    if plan:
+        _echo_plan(alembic.plan(operation, target, binds))
+    elif sql:
+        if target is None:
+            raise click.UsageError(
+                "Offline downgrade needs START:TARGET, such as 'heads:-1'."
+            )
+
+        _echo_sql(alembic.sql(operation, target, binds), output_dir)
+    elif operation == "upgrade":
+        alembic.upgrade(target or "heads", binds)
+    else:
+        alembic.downgrade(target or "-1", binds)
+
+
+def _echo_plan(plans: cabc.Mapping[str, BindPlan]) -> None:
+    for plan in plans.values():
+        at = ", ".join(plan.current) or "<base>"
+
+        if not plan.revisions:
+            click.echo(f"{plan.bind}: at {at}, nothing to {plan.operation}")
+            continue
+
+        count = _plural(len(plan.revisions), "revision")
+        click.echo(f"{plan.bind}: at {at}, {count} to {plan.operation}")
+        _echo_table(
+            [],
+            [
+                [rev.revision, rev.doc or "", _show_path(rev.path)]
+                for rev in plan.revisions
+            ],
+            indent="  ",
+        )
+
+
+def _echo_sql(by_bind: cabc.Mapping[str, str], output_dir: str | None) -> None:
+    """Print each bind's SQL, under a heading when there are several, or
+    write it to ``BIND.sql`` files, each whole or not at all.
+    """
+    if output_dir is None:
+        for name, text in by_bind.items():
+            if len(by_bind) > 1:
+                click.echo(f"-- Bind '{name}'")
+
+            click.echo(text, nl=False)
+
+        return
+
+    os.makedirs(output_dir, exist_ok=True)
+
+    for name, text in by_bind.items():
+        path = os.path.join(output_dir, f"{name}.sql")
+        partial = f"{path}.tmp"
+
+        with open(partial, "w", encoding="utf-8") as file:
+            file.write(text)
+
+        os.replace(partial, path)
+        click.echo(f"Wrote {path}")
 
 
 @cli.command()

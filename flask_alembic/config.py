@@ -166,6 +166,20 @@ class AlembicSettings(BaseModel):
         " each bind gets a branch named after it and its revisions run on it"
         " only. ``default`` is always a bind. See :doc:`multiple-databases`.",
     )
+    lock: bool = Field(
+        True,
+        description="Take a lock on each database before ``upgrade``,"
+        " ``downgrade`` and ``stamp`` read its revision, so that processes"
+        " starting at once apply each revision once: an advisory lock on"
+        " PostgreSQL, ``GET_LOCK`` on MariaDB and MySQL, a file lock beside"
+        " an SQLite file. See :doc:`deploying`.",
+    )
+    lock_timeout: float = Field(
+        60,
+        ge=0,
+        description="Seconds to wait for another process's lock before the"
+        " command fails, having changed nothing. ``0`` tries once.",
+    )
 
     #: Other Alembic main options, and dicts that become config sections.
     __pydantic_extra__: dict[str, Scalar | dict[str, Scalar]] = Field(init=False)
@@ -575,6 +589,16 @@ def resolve_path(path: str, root_path: str) -> str:
     return os.path.join(root_path, path)
 
 
+def show_path(path: str, root_path: str) -> str:
+    """A path relative to the application's root where it is inside it, the
+    inverse of :func:`resolve_path` for messages.
+    """
+    if path and os.path.isabs(path) and path.startswith(root_path + os.sep):
+        return os.path.relpath(path, root_path)
+
+    return path
+
+
 def make_alembic_config(
     settings: AlembicSettings, root_path: str, databases: t.Sequence[str]
 ) -> Config:
@@ -630,6 +654,8 @@ def _build_config(
         "version_locations",
         "branches",
         "binds",
+        "lock",
+        "lock_timeout",
     }
     bad: list[tuple[str, str]] = []
 

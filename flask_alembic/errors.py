@@ -65,6 +65,32 @@ class DatabaseError(FlaskAlembicError):
         super().__init__(f"Could not use database '{name}' ({url}): {reason}. {fix}")
 
 
+class LockTimeoutError(FlaskAlembicError):
+    """Another process held a database's migration lock for longer than
+    ``ALEMBIC["lock_timeout"]``. Nothing was read or written.
+
+    :param name: The bind whose lock was held.
+    :param url: Its URL, with the password masked.
+    :param timeout: How long was waited, in seconds.
+    :param holder: Who holds the lock, where the database can tell.
+
+    .. versionadded:: 4.0
+    """
+
+    def __init__(self, name: str, url: str, timeout: float, holder: str | None) -> None:
+        self.name = name
+        self.url = url
+        self.timeout = timeout
+        self.holder = holder
+        held = f"held by {holder}" if holder else "held by another process"
+        super().__init__(
+            f"Gave up after {timeout:g} s waiting for the migration lock of bind"
+            f" '{name}' ({url}), {held}. Nothing was changed. Run the command"
+            " again once that migration has finished, or raise"
+            " ALEMBIC['lock_timeout']."
+        )
+
+
 class RevisionError(FlaskAlembicError, CommandError):
     """A revision could not be found, resolved or generated.
 
@@ -222,6 +248,52 @@ class BindOutcome:
     now: tuple[str, ...] | None
 
 
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the revision history or a database's record of
+    it, as :meth:`.Alembic.verify` reports it.
+
+    .. versionadded:: 4.0
+    """
+
+    #: What is wrong: ``"unloadable"``, ``"duplicate-id"``,
+    #: ``"missing-revision"``, ``"cycle"``, ``"multiple-heads"``,
+    #: ``"unowned-file"``, ``"unknown-revision-in-database"``,
+    #: ``"no-version-table"`` or ``"unreachable"``.
+    kind: str
+    #: One line naming the files and ids, and what to do.
+    message: str
+    #: The files it is about.
+    paths: tuple[str, ...] = ()
+    #: The revision ids it is about.
+    revisions: tuple[str, ...] = ()
+    #: The bind it is about, for a problem found in a database.
+    bind: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class HistoryError(FlaskAlembicError, CommandError):
+    """The revision history has problems that keep it from being used:
+    files that do not load, duplicate ids, references to revisions that do
+    not exist, cycles, or (before ``upgrade``) what ``verify`` finds.
+
+    :param problems: What is wrong, one item each.
+
+    .. versionadded:: 4.0
+    """
+
+    def __init__(self, problems: t.Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = [f"The revision history has {count} {noun}:"]
+        lines.extend(f"  {problem}" for problem in self.problems)
+        lines.append("Fix them, then run 'flask db verify' to check.")
+        super().__init__("\n".join(lines))
+
+
 class MigrationError(FlaskAlembicError):
     """A revision failed while it ran on a bind. The exception it raised is
     the ``__cause__``.
@@ -237,6 +309,8 @@ class MigrationError(FlaskAlembicError):
         order they were to run.
     :param partial: Whether the failed revision may be partly applied, as on
         databases whose DDL statements commit themselves (MySQL, MariaDB).
+    :param url: The failed bind's URL, with its password masked.
+    :param dialect: The failed bind's dialect, such as ``"postgresql"``.
 
     .. versionadded:: 4.0
     """
@@ -251,7 +325,11 @@ class MigrationError(FlaskAlembicError):
         reason: str,
         outcomes: t.Sequence[BindOutcome],
         partial: bool = False,
+        url: str | None = None,
+        dialect: str | None = None,
     ) -> None:
+        self.url = url
+        self.dialect = dialect
         self.operation = operation
         self.bind = bind
         self.revision = revision
@@ -278,8 +356,13 @@ class MigrationError(FlaskAlembicError):
             f"{_VERBS.get(self.operation, 'Migration')} failed on bind"
             f" '{self.bind}' {where}:",
             f"  {self.reason}",
-            "Where each bind is now:",
         ]
+
+        if self.url:
+            database = f"{self.dialect}, {self.url}" if self.dialect else self.url
+            lines.append(f"  Database: {database}")
+
+        lines.append("Where each bind is now:")
         width = max(len(o.name) for o in self.outcomes)
 
         for outcome in self.outcomes:

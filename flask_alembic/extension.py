@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import re
 import shutil
 import typing as t
 import warnings
@@ -31,6 +32,7 @@ from flask.ctx import AppContext
 from flask.globals import app_ctx
 
 from . import _alembic
+from . import history
 from . import runner
 from .branches import resolver
 from .branches.registry import Branch
@@ -47,9 +49,13 @@ from .config import ContextSettings
 from .config import load_settings
 from .config import make_alembic_config
 from .config import resolve_path
+from .config import show_path
 from .errors import ConfigError
+from .errors import DatabaseError
 from .errors import DuplicateRevisionIdError
+from .errors import HistoryError
 from .errors import NotUpToDateError
+from .errors import Problem
 from .errors import RevisionError
 from .errors import UnknownBindError
 from .targets import check_distinct
@@ -59,7 +65,28 @@ from .targets import metadata_list
 from .targets import MetaDatas
 from .targets import normalize_engines
 from .targets import normalize_metadatas
+from .targets import safe_url
 from .targets import Target
+
+
+@dataclasses.dataclass(frozen=True)
+class BindPlan:
+    """What an ``upgrade`` or ``downgrade`` would run on one database, as
+    :meth:`Alembic.plan` returns it.
+
+    .. versionadded:: 4.0
+    """
+
+    #: The database's name.
+    bind: str
+    #: ``"upgrade"`` or ``"downgrade"``.
+    operation: str
+    #: The revision ids the database is at.
+    current: tuple[str, ...]
+    #: The revisions that would run, in order. Empty if there is nothing to
+    #: run.
+    revisions: tuple[Script, ...]
+
 
 #: One difference autogenerate found, as Alembic describes it: a tuple such
 #: as ``("add_table", Table)``, or a list of ``modify_*`` tuples.
@@ -268,6 +295,13 @@ class Alembic:
         rev_id = self.rev_id()
         attempts = 0
 
+        if not _SAFE_ID.match(rev_id):
+            raise RevisionError(
+                f"The revision id {rev_id!r} from rev_id() is not allowed: use"
+                " letters, digits, '_', '.' and '-' only, starting with a"
+                " letter, digit or '_'."
+            )
+
         while rev_id in taken:
             attempts += 1
 
@@ -301,8 +335,28 @@ class Alembic:
             # what the API returns. The public config is left as it was, for
             # those who call Alembic's own commands with it.
             state.script.messaging_opts = {"quiet": True}
+            # Load the history file by file and check it before Alembic builds
+            # its map, so a broken history is reported problem by problem.
+            script = state.script
+            _alembic.use_loader(script, lambda: self._load_history(script))
 
         return state.script
+
+    def _load_history(self, script: ScriptDirectory) -> list[Script]:
+        """The revisions, for the script directory's revision map.
+
+        :raise HistoryError: If a file does not load, or the history has
+            duplicate ids, missing references or cycles.
+        """
+        scripts, problems = history.load(script, self._show)
+
+        if problems:
+            raise HistoryError(problems)
+
+        return scripts
+
+    def _show(self, path: str) -> str:
+        return show_path(path, current_app.root_path)
 
     @property
     def script(self) -> ScriptDirectory:
@@ -343,13 +397,17 @@ class Alembic:
                 targets = find_bind_targets(
                     state.registry.binds, self.metadatas, self.engines, ext
                 )
-                check_distinct(
-                    targets,
-                    {name: _version_table(self._options(name)) for name in targets},
-                )
-                state.targets = targets
             else:
-                state.targets = find_targets(self.metadatas, self.engines, ext)
+                targets = find_targets(self.metadatas, self.engines, ext)
+
+            # Two names on one version table would wait on each other's lock,
+            # or read each other's revisions as their own.
+            check_distinct(
+                targets,
+                {name: _version_table(self._options(name)) for name in targets},
+                per_bind=state.registry.per_bind,
+            )
+            state.targets = targets
 
         return state.targets
 
@@ -373,22 +431,35 @@ class Alembic:
         options = self._options(name)
 
         if self._per_bind:
-            foreign: set[tuple[str | None, str]] = set()
-
-            for other, target in self._targets().items():
-                if other == name:
-                    continue
-
-                for metadata in metadata_list(target.metadata):
-                    foreign.update((t.schema, t.name) for t in metadata.tables.values())
-
-                foreign.add(_version_table(self._options(other)))
-
             options["include_object"] = _skip_tables(
-                foreign, options.get("include_object")
+                self._foreign_tables(name), options.get("include_object")
             )
 
         return options
+
+    def _foreign_tables(self, name: str) -> set[tuple[str | None, str]]:
+        """``(schema, name)`` of the tables of every other database's models,
+        and of their version tables.
+        """
+        foreign: set[tuple[str | None, str]] = set()
+
+        for other, target in self._targets().items():
+            if other == name:
+                continue
+
+            for metadata in metadata_list(target.metadata):
+                foreign.update((t.schema, t.name) for t in metadata.tables.values())
+
+            foreign.add(_version_table(self._options(other)))
+
+        return foreign
+
+    def _mask(self, text: str) -> str:
+        """A text with the password of every database URL masked."""
+        for target in self._targets().values():
+            text = runner.mask_password(text, target.engine.url)
+
+        return text
 
     @property
     def _per_bind(self) -> bool:
@@ -505,16 +576,25 @@ class Alembic:
         self._run({name: fn for name in self._targets()}, "migrate", **kwargs)
 
     def _run(
-        self, fns: dict[str, _alembic.MigrationsFn], operation: str, **kwargs: t.Any
+        self,
+        fns: dict[str, _alembic.MigrationsFn],
+        operation: str,
+        purge: bool = False,
+        **kwargs: t.Any,
     ) -> None:
         """Run a function on each database it is given for, in order.
 
+        :param purge: Empty each version table first (``stamp --purge``).
         :raise MigrationError: If a revision fails.
         """
         contexts = self._open(list(fns))
         urls = [target.engine.url for target in self._targets().values()]
+        settings = self._state().settings
 
-        with _alembic.translate_errors(self.script_directory):
+        with (
+            _alembic.translate_errors(self.script_directory),
+            _alembic.purging(contexts.values(), purge),
+        ):
             runner.run(
                 contexts,
                 fns,
@@ -522,6 +602,8 @@ class Alembic:
                 together=not self._per_bind,
                 engine_names=self._shared,
                 urls=urls,
+                lock=settings.lock and operation in _WRITES,
+                lock_timeout=settings.lock_timeout,
                 **kwargs,
             )
 
@@ -860,17 +942,14 @@ class Alembic:
                 script.revision_map, self.registry, ids, names, kind=kind
             )
 
-    def _move(
-        self,
-        kind: str,
-        target: RevisionArg | int,
-        bind: str | t.Sequence[str] | None,
-        steps: t.Callable[[ScriptDirectory, list[str], t.Any], list[t.Any]],
-    ) -> None:
-        """Run ``upgrade``, ``downgrade`` or ``stamp`` on each database it
-        moves, with the steps from its heads to its own target.
+    def _step_fns(
+        self, kind: str, target: RevisionArg | int, bind: str | t.Sequence[str] | None
+    ) -> dict[str, _alembic.MigrationsFn]:
+        """For each database to move, in the order they run, the function
+        giving the steps from its heads to its own target.
         """
         script = self.script_directory
+        steps = _STEPS[kind]
 
         def move_to(ids: list[str]) -> _alembic.MigrationsFn:
             def do_move(heads: t.Any, context: MigrationContext) -> list[t.Any]:
@@ -879,10 +958,13 @@ class Alembic:
             return do_move
 
         plans = self._movement(target, bind, kind)
-        self._run({name: move_to(ids) for name, ids in plans.items()}, kind)
+        return {name: move_to(ids) for name, ids in plans.items()}
 
     def stamp(
-        self, target: RevisionArg = "heads", bind: str | t.Sequence[str] | None = None
+        self,
+        target: RevisionArg = "heads",
+        bind: str | t.Sequence[str] | None = None,
+        purge: bool = False,
     ) -> None:
         """Set the databases' revision without running migrations.
 
@@ -890,11 +972,144 @@ class Alembic:
             ``heads`` and ``base`` apply to each bind, and a revision to the
             bind it belongs to.
         :param bind: Only these databases.
+        :param purge: Empty each version table first, even of revisions no
+            file defines, to repair it.
 
         .. versionchanged:: 4.0
-            Added ``bind``.
+            Added ``bind`` and ``purge``.
         """
-        self._move("stamp", target, bind, _alembic.stamp_steps)
+        self._run(self._step_fns("stamp", target, bind), "stamp", purge=purge)
+
+    def sql(
+        self,
+        operation: str = "upgrade",
+        target: str = "heads",
+        bind: str | t.Sequence[str] | None = None,
+    ) -> dict[str, str]:
+        """The SQL an ``upgrade``, ``downgrade`` or ``stamp`` would run, for
+        review or to run by hand, without connecting to any database.
+
+        Each database's own settings apply, as online: its version table's
+        name and schema, and its context options.
+
+        :param operation: ``"upgrade"``, ``"downgrade"`` or ``"stamp"``.
+        :param target: ``[START:]TARGET``: the revision to go to, from the
+            revision the database is taken to be at (base by default).
+            ``downgrade`` needs a ``START``. With per-bind histories, a
+            ``START`` other than ``base`` belongs to one bind, which is the
+            only one rendered.
+        :param bind: Only these databases.
+        :return: The SQL of each database, by name, in the order they run.
+        :raise RevisionError: If ``downgrade`` has no ``START``, or ``START``
+            belongs to a bind not asked for.
+
+        .. versionadded:: 4.0
+        """
+        if operation not in _STEPS:
+            raise ValueError(
+                f"Unknown operation '{operation}': use 'upgrade', 'downgrade'"
+                " or 'stamp'."
+            )
+
+        start, _, end = target.rpartition(":")
+
+        if operation == "downgrade" and not start:
+            raise RevisionError(
+                "Offline downgrade needs the revision to start from, as"
+                " START:TARGET (such as 'heads:-1'), since no database is read."
+            )
+
+        script = self.script_directory
+        names = self._names(bind)
+
+        if start and start != "base" and self._per_bind:
+            with _alembic.translate_errors(script):
+                owner = resolver.bind_of_revision(
+                    script.revision_map, self.registry, start
+                )
+
+            if owner not in names:
+                raise RevisionError(
+                    f"The start revision '{start}' belongs to bind '{owner}',"
+                    " which was not asked for. Add --bind "
+                    f"{owner}, or start from a revision of the binds asked for."
+                )
+
+            names = [owner]
+
+        problems = self._problems(names, database=False)
+
+        if operation == "upgrade" and problems:
+            raise HistoryError(problems)
+
+        targets = self._targets()
+        result = {}
+
+        with _alembic.translate_errors(script):
+            fns = self._step_fns(operation, end or "heads", names)
+
+            for name, fn in fns.items():
+                kwargs = {"engine_name": name} if self._shared else {}
+                result[name] = runner.render_sql(
+                    self.environment_context,
+                    targets[name],
+                    self._context_options(name),
+                    fn,
+                    start or None,
+                    **kwargs,
+                )
+
+        return result
+
+    def plan(
+        self,
+        operation: str = "upgrade",
+        target: RevisionArg | int | None = None,
+        bind: str | t.Sequence[str] | None = None,
+    ) -> dict[str, BindPlan]:
+        """The revisions an ``upgrade`` or ``downgrade`` would run on each
+        database, in order, without running them or taking the lock.
+
+        :param operation: ``"upgrade"`` or ``"downgrade"``.
+        :param target: As for :meth:`upgrade` (``"heads"`` by default) or
+            :meth:`downgrade` (``-1``).
+        :param bind: Only these databases.
+        :return: The plan of each database, by name, in the order they run.
+
+        .. versionadded:: 4.0
+        """
+        if operation not in ("upgrade", "downgrade"):
+            raise ValueError(
+                f"Unknown operation '{operation}': use 'upgrade' or 'downgrade'."
+            )
+
+        if target is None:
+            target = "heads" if operation == "upgrade" else -1
+
+        script = self.script_directory
+        result = {}
+
+        with _alembic.translate_errors(script):
+            fns = self._step_fns(operation, target, bind)
+            contexts = self._open(list(fns))
+
+            for name, fn in fns.items():
+                context = contexts[name]
+                connection = context.connection
+                assert connection is not None
+
+                try:
+                    heads = tuple(context.get_current_heads())
+                    steps = list(fn(heads, context))
+                finally:
+                    if connection.in_transaction():
+                        connection.commit()
+
+                result[name] = BindPlan(
+                    name, operation, heads, tuple(step.revision for step in steps)
+                )
+
+        return result
 
     def upgrade(
         self,
@@ -914,15 +1129,155 @@ class Alembic:
         .. versionchanged:: 4.0
             Added ``bind``.
         """
-        # Alembic takes a relative step only as a single string.
-        self._move(
-            "upgrade",
-            target,
-            bind,
-            lambda script, ids, heads: _alembic.upgrade_steps(
-                script, ids[0] if len(ids) == 1 else ids, heads
-            ),
+        fns = self._step_fns("upgrade", target, bind)
+        problems = self._problems(list(fns), database=True)
+
+        if problems:
+            raise HistoryError(problems)
+
+        self._run(fns, "upgrade")
+
+    def verify(self, database: bool = True) -> list[Problem]:
+        """Check the revision history, and each database's record of it.
+
+        The history: every file loads; no two files share a revision id;
+        every ``down_revision`` and ``depends_on`` names a revision; no
+        revisions form a cycle; each branch has one head; no revision file
+        sits in a directory that is not a version location. Each database,
+        unless ``database`` is false: it can be connected to; it is not
+        stamped with a revision that no file defines; and it does not have
+        tables without a version table.
+
+        :param database: Also check the databases.
+        :return: The problems found, none if all is well.
+
+        .. versionadded:: 4.0
+        """
+        script = self.script_directory
+
+        try:
+            # The map checks the history as it loads; its problems are
+            # reported, and the checks that need the map are skipped.
+            script.revision_map.heads  # noqa: B018
+        except HistoryError as e:
+            problems = e.problems
+            known = {ident for p in problems for ident in p.revisions}
+            problems += self._unowned()
+
+            if database:
+                ids = known | {s.revision for s in _alembic.load_scripts(script)[0]}
+                problems += self._database_problems(self._names(None), ids, True)
+
+            return problems
+
+        return self._problems(self._names(None), database, unreachable=True)
+
+    def _problems(
+        self, names: list[str], database: bool, unreachable: bool = False
+    ) -> list[Problem]:
+        """What :meth:`verify` finds in a history that loads."""
+        revision_map = self.script_directory.revision_map
+        heads = {
+            branch.name: resolver.branch_heads(revision_map, branch.name)
+            for branch in all_branches(revision_map, self.registry)
+        }
+        problems = history.multiple_heads(revision_map, heads, self._show)
+        problems += self._unowned()
+
+        if database:
+            ids = {
+                rev.revision for rev in revision_map.iterate_revisions("heads", "base")
+            }
+            problems += self._database_problems(names, ids, unreachable)
+
+        return problems
+
+    def _unowned(self) -> list[Problem]:
+        script = self.script_directory
+        locations = _alembic.version_locations(script)
+        recursive = util.asbool(
+            self.config.get_main_option("recursive_version_locations")
         )
+        return history.unowned_files(
+            [script.dir, *locations], locations, recursive, self._show
+        )
+
+    def _database_problems(
+        self, names: list[str], ids: t.Collection[str], unreachable: bool = False
+    ) -> list[Problem]:
+        """Databases that are stamped with a revision no file defines, or that
+        have tables but no version table.
+
+        :param unreachable: Report a database that cannot be connected to as
+            a problem, instead of raising :exc:`DatabaseError`.
+        """
+        problems = []
+
+        for name in names:
+            try:
+                context = self._open([name])[name]
+            except DatabaseError as e:
+                if not unreachable:
+                    raise
+
+                problems.append(Problem("unreachable", str(e), bind=name))
+                continue
+
+            problems.extend(self._stamp_problems(name, context, ids))
+
+        return problems
+
+    def _stamp_problems(
+        self, name: str, context: MigrationContext, ids: t.Collection[str]
+    ) -> list[Problem]:
+        connection = context.connection
+        assert connection is not None
+        url = safe_url(connection.engine)
+        schema, table = context.version_table_schema, context.version_table
+
+        try:
+            inspector = sa.inspect(connection)
+
+            if not inspector.has_table(table, schema):
+                foreign = {t for s, t in self._foreign_tables(name) if s == schema}
+                tables = sorted(
+                    set(inspector.get_table_names(schema)) - foreign - {table}
+                )
+
+                if not tables:
+                    return []
+
+                shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+                return [
+                    Problem(
+                        "no-version-table",
+                        f"bind '{name}' ({url}) has {len(tables)} tables"
+                        f" ({shown}) but no version table '{table}', so every"
+                        " revision would run again. If the tables match a"
+                        " revision, record it with 'flask db stamp REVISION"
+                        f" --bind {name}'.",
+                        bind=name,
+                    )
+                ]
+
+            heads = context.get_current_heads()
+        finally:
+            if connection.in_transaction():
+                connection.commit()
+
+        return [
+            Problem(
+                "unknown-revision-in-database",
+                f"bind '{name}' ({url}) is at revision '{head}', which no file"
+                " defines. Restore the file, or record the revision the"
+                f" database is really at with 'flask db stamp --purge REVISION"
+                f" --bind {name}'.",
+                revisions=(head,),
+                bind=name,
+            )
+            for head in heads
+            if head not in ids
+        ]
 
     def downgrade(
         self,
@@ -943,12 +1298,7 @@ class Alembic:
             A revision id made of digits is a revision, not a count. Added
             ``bind``.
         """
-        self._move(
-            "downgrade",
-            target,
-            bind,
-            lambda script, ids, heads: _alembic.downgrade_steps(script, ids[0], heads),
-        )
+        self._run(self._step_fns("downgrade", target, bind), "downgrade")
 
     def revision(
         self,
@@ -1007,6 +1357,7 @@ class Alembic:
         version_path = (
             resolve_path(plan.path, current_app.root_path) if plan.path else None
         )
+        self._check_new_revision(branch, plan.labels, version_path)
         revision_context = _alembic.make_revision_context(
             self.config,
             script,
@@ -1050,6 +1401,45 @@ class Alembic:
             _alembic.inherit_branch_labels(script, rev)
 
         return revisions
+
+    def _check_new_revision(
+        self, branch: str, labels: t.Sequence[str], path: str | None
+    ) -> None:
+        """Refuse names and paths that could put a file outside the
+        configured locations or break the revision file, before anything is
+        written.
+
+        :raise RevisionError: Naming what is wrong.
+        """
+        for kind, name in [("branch name", branch)] + [("label", x) for x in labels]:
+            if not _SAFE_ID.match(name):
+                raise RevisionError(
+                    f"The {kind} {name!r} is not allowed: use letters, digits,"
+                    " '_', '.' and '-' only, starting with a letter, digit or"
+                    " '_'."
+                )
+
+        if path is None:
+            return
+
+        script = self.script_directory
+        locations = [os.path.realpath(p) for p in _alembic.version_locations(script)]
+        real = os.path.realpath(path)
+        recursive = util.asbool(
+            self.config.get_main_option("recursive_version_locations")
+        )
+
+        if real in locations or (
+            recursive and any(real.startswith(p + os.sep) for p in locations)
+        ):
+            return
+
+        shown = ", ".join(self._show(p) for p in locations)
+        raise RevisionError(
+            f"The path '{self._show(path)}' is not a version location, so a"
+            f" revision there would never run. Use one of: {shown}; or declare"
+            " the directory as a branch's path in ALEMBIC['branches']."
+        )
 
     def _revision_bind(self, branch: str, bind: str | None) -> tuple[str, list[str]]:
         """The branch a new revision goes into, and the databases it is
@@ -1252,6 +1642,26 @@ class Alembic:
 
             if pending:
                 raise NotUpToDateError(name, [r.revision for r in current], pending)
+
+
+#: What a revision id, branch name or label may be: nothing that could name
+#: another directory or break the revision file it is written into.
+_SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
+
+#: How each movement builds its steps from a database's heads to its target.
+#: Alembic takes a relative step only as a single string.
+_STEPS: dict[str, t.Callable[[ScriptDirectory, list[str], t.Any], list[t.Any]]] = {
+    "upgrade": lambda script, ids, heads: _alembic.upgrade_steps(
+        script, ids[0] if len(ids) == 1 else ids, heads
+    ),
+    "downgrade": lambda script, ids, heads: _alembic.downgrade_steps(
+        script, ids[0], heads
+    ),
+    "stamp": _alembic.stamp_steps,
+}
+
+#: The operations that write to the version table, and take the lock.
+_WRITES = frozenset({"upgrade", "downgrade", "stamp", "migrate"})
 
 
 def _version_table(options: t.Mapping[str, t.Any]) -> tuple[str | None, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import contextlib
+import io
 import logging
 import os
 import typing as t
@@ -21,6 +22,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 
+from . import locks
 from ._alembic import MigrationsFn
 from ._alembic import set_migrations_fn
 from .errors import BindOutcome
@@ -89,6 +91,54 @@ def open_contexts(
         raise
 
     return contexts
+
+
+def render_sql(
+    env: EnvironmentContext,
+    target: Target,
+    options: cabc.Mapping[str, t.Any],
+    fn: MigrationsFn,
+    start: str | None,
+    **kwargs: t.Any,
+) -> str:
+    """The SQL a migration function would run on a database, without
+    connecting to it (Alembic's offline mode).
+
+    The database's own options apply, so the version table's name and schema
+    are those used online. SQLite's script is wrapped in a transaction, as
+    its migrations are online.
+
+    :param env: The environment the context is configured from.
+    :param target: The database, whose URL gives the dialect.
+    :param options: Its ``configure()`` options.
+    :param fn: The migration function, called with ``start`` as the heads.
+    :param start: The revision the database is taken to be at, or ``None``
+        for base.
+    :param kwargs: Passed to each revision's ``upgrade`` or ``downgrade``.
+    """
+    buffer = io.StringIO()
+    opts = dict(options)
+
+    if target.engine.dialect.name == "sqlite":
+        opts.setdefault("transactional_ddl", True)
+
+    env.context_opts = {}
+    env.configure(
+        url=target.engine.url,
+        target_metadata=target.metadata,
+        as_sql=True,
+        output_buffer=buffer,
+        starting_rev=start,
+        **opts,
+    )
+    context = env.get_context()
+    set_migrations_fn(context, fn)
+
+    with Operations.context(context):
+        with context.begin_transaction():
+            context.run_migrations(**kwargs)
+
+    return buffer.getvalue()
 
 
 def connect(target: Target, transactional: bool | None = None) -> sa.Connection:
@@ -216,6 +266,8 @@ def run(
     together: bool,
     engine_names: bool = False,
     urls: cabc.Sequence[sa.URL] = (),
+    lock: bool = False,
+    lock_timeout: float = 60,
     **kwargs: t.Any,
 ) -> None:
     """Run a migration function on each database, in the order given.
@@ -234,9 +286,14 @@ def run(
     :param engine_names: Pass each revision the database's name as
         ``engine_name``, as the ``multidb`` template's revisions expect.
     :param urls: Every database URL, whose passwords are masked in the report.
+    :param lock: Take each database's migration lock before reading its
+        revision, holding it until every database is done.
+    :param lock_timeout: Seconds to wait for locks other processes hold.
     :param kwargs: Passed to each revision's ``upgrade`` or ``downgrade``.
     :raise MigrationError: If a revision fails, saying where every database
         stands. The revision's exception is the cause.
+    :raise LockTimeoutError: If another process held a lock for longer than
+        ``lock_timeout``. Nothing has run then.
     """
     trackers = {name: _Tracker(fns[name], name, not together) for name in fns}
     names = list(trackers)
@@ -249,41 +306,80 @@ def run(
         if context.connection is not None and context.connection.in_transaction():
             context.connection.commit()
 
-    try:
-        with contextlib.ExitStack() as stack:
-            if together:
+    with contextlib.ExitStack() as locked:
+        if lock:
+            waited = locked.enter_context(_hold_locks(contexts, names, lock_timeout))
+
+            for name, seconds in waited.items():
+                trackers[name].waited = seconds
+
+        try:
+            with contextlib.ExitStack() as stack:
+                if together:
+                    for name in names:
+                        stack.enter_context(contexts[name].begin_transaction())
+
                 for name in names:
-                    stack.enter_context(contexts[name].begin_transaction())
+                    running = name
+                    _run_one(
+                        contexts[name], trackers[name], together, engine_names, kwargs
+                    )
 
-            for name in names:
-                running = name
-                context = contexts[name]
-                set_migrations_fn(context, trackers[name])
-                run_kwargs = dict(kwargs)
+                running = None
+        except Exception as e:
+            if running is None or not trackers[running].steps:
+                # Nothing had run yet: the error is about the request, not a
+                # revision, and is reported as it is.
+                raise
 
-                if engine_names:
-                    run_kwargs["engine_name"] = name
+            error = _failure(operation, running, contexts, trackers, together, urls, e)
+            raise error from e
 
-                with contextlib.ExitStack() as own:
-                    if not together:
-                        own.enter_context(context.begin_transaction())
 
-                    # EnvironmentContext.run_migrations would use the last
-                    # configured context only; run each one directly with its
-                    # own operations.
-                    with Operations.context(context):
-                        context.run_migrations(**run_kwargs)
+def _hold_locks(
+    contexts: cabc.Mapping[str, MigrationContext],
+    names: cabc.Sequence[str],
+    timeout: float,
+) -> t.ContextManager[dict[str, float]]:
+    """Take the migration lock of each database that has one."""
+    found = {}
 
-                trackers[name].finished = True
+    for name in names:
+        context = contexts[name]
+        assert context.connection is not None
+        lock = locks.make_lock(
+            context.connection, context.version_table_schema, context.version_table
+        )
 
-            running = None
-    except Exception as e:
-        if running is None or not trackers[running].steps:
-            # Nothing had run yet: the error is about the request, not a
-            # revision, and is reported as it is.
-            raise
+        if lock is not None:
+            found[name] = lock
 
-        raise _failure(operation, running, contexts, trackers, together, urls, e) from e
+    return locks.hold(found, timeout)
+
+
+def _run_one(
+    context: MigrationContext,
+    tracker: _Tracker,
+    together: bool,
+    engine_names: bool,
+    kwargs: dict[str, t.Any],
+) -> None:
+    set_migrations_fn(context, tracker)
+    run_kwargs = dict(kwargs)
+
+    if engine_names:
+        run_kwargs["engine_name"] = tracker.name
+
+    with contextlib.ExitStack() as own:
+        if not together:
+            own.enter_context(context.begin_transaction())
+
+        # EnvironmentContext.run_migrations would use the last configured
+        # context only; run each one directly with its own operations.
+        with Operations.context(context):
+            context.run_migrations(**run_kwargs)
+
+    tracker.finished = True
 
 
 class _Tracker:
@@ -297,11 +393,27 @@ class _Tracker:
         self.step: t.Any = None
         self.steps = 0
         self.finished = False
+        #: Seconds spent waiting for another process's lock, if it was held.
+        self.waited: float | None = None
 
     def __call__(self, heads: t.Any, context: MigrationContext) -> t.Iterator[t.Any]:
         self.before = tuple(heads)
+        steps = list(self.fn(heads, context))
 
-        for step in self.fn(heads, context):
+        if self.waited is not None:
+            # Another process migrated while this one waited; the heads were
+            # read after the lock was taken.
+            left = f"{len(steps)} still to run" if steps else "nothing left to run"
+            log.info(
+                "Bind '%s': waited %.1f s for another process's migration; now"
+                " at %s, %s.",
+                self.name,
+                self.waited,
+                ", ".join(self.before) or "<base>",
+                left,
+            )
+
+        for step in steps:
             if self.announce and not self.steps:
                 assert context.connection is not None
                 url = safe_url(context.connection.engine)
@@ -363,6 +475,8 @@ def _failure(
         describe_error(error, urls),
         outcomes,
         partial=partial,
+        url=safe_url(failed.connection.engine) if failed.connection else None,
+        dialect=failed.dialect.name,
     )
 
 

@@ -215,13 +215,18 @@ def _bind_names(names: t.Sequence[str]) -> str:
 
 
 def check_distinct(
-    targets: t.Mapping[str, Target], version_tables: t.Mapping[str, tuple[t.Any, ...]]
+    targets: t.Mapping[str, Target],
+    version_tables: t.Mapping[str, tuple[t.Any, ...]],
+    per_bind: bool = True,
 ) -> None:
     """Check that no two binds record their revisions in the same table of
     the same database, where each would read the other's revisions as its
     own.
 
     :param version_tables: ``(schema, table)`` of each bind.
+    :param per_bind: Whether each bind has its own history, and so can have
+        its own version table; in a shared history each name needs its own
+        database.
     :raise TargetError: Naming the binds and how to separate them.
     """
     owners: dict[tuple[t.Any, ...], str] = {}
@@ -240,10 +245,15 @@ def check_distinct(
             other = owners[key]
             schema, table = version_tables[name]
             where = f"{schema}.{table}" if schema else table
+            fix = (
+                f"Give one its own version table:"
+                f" ALEMBIC['binds']['{name}']['version_table']."
+                if per_bind
+                else "In a shared history each name needs a database of its own."
+            )
             raise TargetError(
                 f"Binds '{other}' and '{name}' would both record their revisions"
-                f" in {where} of {safe_url(target.engine)}. Give one its own"
-                f" version table: ALEMBIC['binds']['{name}']['version_table']."
+                f" in {where} of {safe_url(target.engine)}. {fix}"
             )
 
         owners[key] = name

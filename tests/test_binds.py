@@ -740,6 +740,11 @@ def test_failure_in_middle_bind(
         f"RuntimeError: audit store refused: {masked}",
         not transactional,
     )
+    shown_url = sa.make_url(three.urls["auth"]).render_as_string(hide_password=True)
+    assert (error.dialect, error.url) == (
+        "mysql" if layout["auth"] == "mariadb" else layout["auth"],
+        shown_url,
+    )
     auth_now = ("a1",) if transactional else ("a2",)
     assert error.outcomes == [
         BindOutcome("default", "done", (), ("d1",)),
@@ -759,6 +764,7 @@ def test_failure_in_middle_bind(
     assert str(error) == (
         f"""Upgrade failed on bind 'auth' at revision a3 "add audit" ({path}):\n"""
         f"  RuntimeError: audit store refused: {masked}\n"
+        f"  Database: {error.dialect}, {shown_url}\n"
         "Where each bind is now:\n"
         "  default    done, at d1\n"
         f"  auth       {auth_line}\n"

@@ -108,6 +108,12 @@ class Project:
     def __init__(self, root: Path, urls: dict[str, str]) -> None:
         self.root = root
         self.code = blocks()["app"]
+        #: Each server database's random name, and the name the page shows.
+        self.names = {
+            str(sa.make_url(url).database): name
+            for name, url in urls.items()
+            if not url.startswith("sqlite")
+        }
 
         for name, page_url in PAGE_URLS.items():
             assert f'"{page_url}"' in self.code, page_url
@@ -153,7 +159,12 @@ class Project:
             return app.test_cli_runner().invoke(args=["db", *args])
 
     def show(self, text: str) -> str:
-        """Output as the page shows it: the project in ``/project``."""
+        """Output as the page shows it: the project in ``/project``, each
+        server database named after its bind.
+        """
+        for database, name in self.names.items():
+            text = text.replace(f"/{database}", f"/{name}")
+
         return text.replace(str(self.root), "/project")
 
     def run(self, block: str) -> dict[str, Result]:
@@ -253,5 +264,5 @@ def test_worked_example(
     monkeypatch.chdir(tmp_path)
     result = project.invoke(["upgrade"])
     assert result.exit_code == 1, result.output
-    report = result.output[result.output.index("Error: ") :]
+    report = project.show(result.output[result.output.index("Error: ") :])
     assert report == page[f"failure {backend}"], result.output

@@ -271,7 +271,7 @@ def _order_binds(
             ):
                 needs[branch.bind].append(other.bind)
 
-    for cycle in _find_cycles(needs):
+    for cycle in find_cycles(needs):
         path = " -> ".join([*cycle, cycle[0]])
         # Point at a bind whose depends_on the user wrote, where there is one.
         where = next((name for name in cycle if name in settings.binds), cycle[0])
@@ -374,7 +374,7 @@ def _check_depends_on(
 
     graph = {name: list(branch.depends_on) for name, branch in branches.items()}
 
-    for cycle in _find_cycles(graph):
+    for cycle in find_cycles(graph):
         path = " -> ".join([*cycle, cycle[0]])
         problems.append(
             (
@@ -385,31 +385,40 @@ def _check_depends_on(
         )
 
 
-def _find_cycles(graph: cabc.Mapping[str, cabc.Sequence[str]]) -> list[list[str]]:
+def find_cycles(graph: cabc.Mapping[str, cabc.Sequence[str]]) -> list[list[str]]:
     """The cycles of a dependency graph (name -> names it depends on), each
-    name in one at most.
+    name in one at most, each in the order its dependencies lead. The walk
+    keeps its own stack, so a history thousands of revisions deep is fine.
     """
     done: set[str] = set()
     cycles = []
 
-    def visit(name: str, trail: list[str]) -> list[str]:
-        if name in trail:
-            return trail[trail.index(name) :]
+    for start in graph:
+        if start in done:
+            continue
 
-        if name in done or name not in graph:
-            return []
+        trail = [start]
+        on_trail = {start: 0}
+        stack = [iter(graph[start])]
+        found: list[str] | None = None
 
-        for dep in graph[name]:
-            found = visit(dep, [*trail, name])
+        while stack and found is None:
+            for dep in stack[-1]:
+                if dep in on_trail:
+                    found = trail[on_trail[dep] :]
+                    break
 
-            if found:
-                return found
+                if dep in done or dep not in graph:
+                    continue
 
-        done.add(name)
-        return []
-
-    for name in graph:
-        found = visit(name, [])
+                on_trail[dep] = len(trail)
+                trail.append(dep)
+                stack.append(iter(graph[dep]))
+                break
+            else:
+                stack.pop()
+                done.add(trail[-1])
+                del on_trail[trail.pop()]
 
         if found:
             cycles.append(found)

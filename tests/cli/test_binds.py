@@ -612,6 +612,7 @@ def test_failed_upgrade_in_middle_bind(three: Three) -> None:
         f' sessions" (migrations/auth/{sessions}_add_sessions.py):',
         '  UndefinedTable: relation "nosuch" does not exist [SQL: SELECT * FROM'
         " nosuch]",
+        f"  Database: postgresql, {three.shown('auth')}",
         "Where each bind is now:",
         f"  default    done, at {posts}",
         "  auth       failed, rolled back to <base>, where it started",

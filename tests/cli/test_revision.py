@@ -212,7 +212,11 @@ def test_path_not_a_version_location(runner: FlaskCliRunner, tmp_path: Path) -> 
     """
     other = tmp_path / "other"
     error = fails(runner, "revision", "init", "--empty", "--path", str(other))
-    assert error.startswith(f"Error: Path {other} is not represented in current")
+    assert error == (
+        "Error: The path 'other' is not a version location, so a revision"
+        " there would never run. Use one of: migrations; or declare the"
+        " directory as a branch's path in ALEMBIC['branches']."
+    )
     assert not other.exists()
 
 

@@ -11,6 +11,7 @@ from ..conftest import table_names
 from ..conftest import version_rows
 from .conftest import fails
 from .conftest import invoke
+from .conftest import lines
 from .conftest import progress
 
 
@@ -107,20 +108,27 @@ def test_upgrade_unknown_label_suggests(
 def test_upgrade_head_with_two_heads(
     runner: FlaskCliRunner, url: str, rev_ids: tuple[str, ...]
 ) -> None:
-    """``head`` is ambiguous with two heads: one error line names them and
-    the ways out; ``heads`` upgrades both.
+    """An upgrade refuses a branch with two heads, with ``head`` or
+    ``heads``: the error names them and the merge that joins them. Once they
+    are merged, the upgrade runs.
     """
     invoke(runner, "revision", "one", "--empty")
     invoke(runner, "revision", "two", "--empty")
     invoke(runner, "revision", "side", "--empty", "-p", rev_ids[0], "--splice")
-    error = fails(runner, "upgrade", "head")
-    assert error.startswith("Error: 'head' matches several head revisions (")
-    assert rev_ids[1] in error
-    assert rev_ids[2] in error
-    assert error.endswith(
-        "Name one revision, use 'heads' for all of them, or run 'flask db"
-        " merge' to join them."
-    )
-    assert version_rows(url) == []
+    heads = f"{rev_ids[1]}, {rev_ids[2]}"
+
+    for target in ("head", "heads"):
+        result = runner.invoke(args=["db", "upgrade", target])
+        assert result.exit_code == 1
+        assert lines(result.stderr) == [
+            "Error: The revision history has 1 problem:",
+            f"  branch 'default' has 2 heads: {heads}"
+            f" (migrations/{rev_ids[1]}_two.py, migrations/{rev_ids[2]}_side.py)."
+            f" Join them with 'flask db merge {rev_ids[1]} {rev_ids[2]}'.",
+            "Fix them, then run 'flask db verify' to check.",
+        ]
+        assert version_rows(url) == []
+
+    invoke(runner, "merge", rev_ids[1], rev_ids[2])
     invoke(runner, "upgrade", "heads")
-    assert version_rows(url) == [rev_ids[1], rev_ids[2]]
+    assert version_rows(url) == [rev_ids[3]]
