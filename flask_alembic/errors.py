@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import typing as t
 
+import click
 from alembic.util import CommandError
 
 
@@ -20,8 +21,12 @@ class FlaskAlembicError(Exception):
     """The base class of every error flask_alembic raises."""
 
 
-class ConfigError(FlaskAlembicError, ValueError):
+class ConfigError(FlaskAlembicError, ValueError, click.ClickException):
     """The ``ALEMBIC`` or ``ALEMBIC_CONTEXT`` configuration is invalid.
+
+    It is also a :exc:`click.ClickException`, so that when ``init_app``
+    raises it while the ``flask`` command loads the app, the command prints
+    the problems after ``Error:`` and exits 1, without a traceback.
 
     :param problems: ``(key path, problem)`` pairs, such as
         ``("ALEMBIC.script_location", "Input should be a valid string")``.
@@ -35,7 +40,7 @@ class ConfigError(FlaskAlembicError, ValueError):
         noun = "problem" if count == 1 else "problems"
         lines = [f"The Alembic configuration has {count} {noun}:"]
         lines.extend(f"  {path}: {problem}" for path, problem in self.problems)
-        super().__init__("\n".join(lines))
+        click.ClickException.__init__(self, "\n".join(lines))
 
 
 class TargetError(FlaskAlembicError, RuntimeError):

@@ -1123,19 +1123,43 @@ class Alembic:
             ``heads`` is each bind's own heads, and a revision is reached on
             the bind it belongs to.
         :param bind: Only these databases.
+        :raise HistoryError: If :meth:`verify` finds problems in the history
+            or the databases to upgrade. Nothing has run then.
+        :raise LockTimeoutError: If another process held a database's lock
+            for longer than ``ALEMBIC["lock_timeout"]``. Nothing has run then.
         :raise MigrationError: If a revision fails, saying where each
             database stands.
 
         .. versionchanged:: 4.0
-            Added ``bind``.
+            Added ``bind``. Takes each database's lock, and refuses a history
+            with problems.
         """
         fns = self._step_fns("upgrade", target, bind)
-        problems = self._problems(list(fns), database=True)
+        problems = self._problems(list(fns), database=True, revisions=False)
 
         if problems:
             raise HistoryError(problems)
 
-        self._run(fns, "upgrade")
+        ids = {rev.revision for rev in self.script_directory.walk_revisions()}
+
+        def known_heads_only(
+            name: str, fn: _alembic.MigrationsFn
+        ) -> _alembic.MigrationsFn:
+            def check(heads: t.Any, context: MigrationContext) -> t.Iterable[t.Any]:
+                assert context.connection is not None
+                url = safe_url(context.connection.engine)
+                unknown = _unknown_heads(name, url, heads, ids)
+
+                if unknown:
+                    raise HistoryError(unknown)
+
+                return fn(heads, context)
+
+            return check
+
+        self._run(
+            {name: known_heads_only(name, fn) for name, fn in fns.items()}, "upgrade"
+        )
 
     def verify(self, database: bool = True) -> list[Problem]:
         """Check the revision history, and each database's record of it.
@@ -1173,9 +1197,17 @@ class Alembic:
         return self._problems(self._names(None), database, unreachable=True)
 
     def _problems(
-        self, names: list[str], database: bool, unreachable: bool = False
+        self,
+        names: list[str],
+        database: bool,
+        unreachable: bool = False,
+        revisions: bool = True,
     ) -> list[Problem]:
-        """What :meth:`verify` finds in a history that loads."""
+        """What :meth:`verify` finds in a history that loads.
+
+        :param revisions: Also read each database's revisions, which
+            ``upgrade`` does only once it holds the lock.
+        """
         revision_map = self.script_directory.revision_map
         heads = {
             branch.name: resolver.branch_heads(revision_map, branch.name)
@@ -1188,7 +1220,7 @@ class Alembic:
             ids = {
                 rev.revision for rev in revision_map.iterate_revisions("heads", "base")
             }
-            problems += self._database_problems(names, ids, unreachable)
+            problems += self._database_problems(names, ids, unreachable, revisions)
 
         return problems
 
@@ -1203,7 +1235,11 @@ class Alembic:
         )
 
     def _database_problems(
-        self, names: list[str], ids: t.Collection[str], unreachable: bool = False
+        self,
+        names: list[str],
+        ids: t.Collection[str],
+        unreachable: bool = False,
+        revisions: bool = True,
     ) -> list[Problem]:
         """Databases that are stamped with a revision no file defines, or that
         have tables but no version table.
@@ -1223,13 +1259,20 @@ class Alembic:
                 problems.append(Problem("unreachable", str(e), bind=name))
                 continue
 
-            problems.extend(self._stamp_problems(name, context, ids))
+            problems.extend(self._stamp_problems(name, context, ids, revisions))
 
         return problems
 
     def _stamp_problems(
-        self, name: str, context: MigrationContext, ids: t.Collection[str]
+        self,
+        name: str,
+        context: MigrationContext,
+        ids: t.Collection[str],
+        revisions: bool = True,
     ) -> list[Problem]:
+        """A database's tables without a version table, and, if
+        ``revisions``, the revisions it is at that no file defines.
+        """
         connection = context.connection
         assert connection is not None
         url = safe_url(connection.engine)
@@ -1260,24 +1303,12 @@ class Alembic:
                     )
                 ]
 
-            heads = context.get_current_heads()
+            heads = context.get_current_heads() if revisions else ()
         finally:
             if connection.in_transaction():
                 connection.commit()
 
-        return [
-            Problem(
-                "unknown-revision-in-database",
-                f"bind '{name}' ({url}) is at revision '{head}', which no file"
-                " defines. Restore the file, or record the revision the"
-                f" database is really at with 'flask db stamp --purge REVISION"
-                f" --bind {name}'.",
-                revisions=(head,),
-                bind=name,
-            )
-            for head in heads
-            if head not in ids
-        ]
+        return _unknown_heads(name, url, heads, ids)
 
     def downgrade(
         self,
@@ -1662,6 +1693,24 @@ _STEPS: dict[str, t.Callable[[ScriptDirectory, list[str], t.Any], list[t.Any]]] 
 
 #: The operations that write to the version table, and take the lock.
 _WRITES = frozenset({"upgrade", "downgrade", "stamp", "migrate"})
+
+
+def _unknown_heads(
+    name: str, url: str, heads: t.Iterable[str], ids: t.Collection[str]
+) -> list[Problem]:
+    """A problem for each revision a database is at that no file defines."""
+    return [
+        Problem(
+            "unknown-revision-in-database",
+            f"bind '{name}' ({url}) is at revision '{head}', which no file"
+            " defines. Restore the file, or record the revision the database"
+            f" is really at with 'flask db stamp --purge REVISION --bind {name}'.",
+            revisions=(head,),
+            bind=name,
+        )
+        for head in heads
+        if head not in ids
+    ]
 
 
 def _version_table(options: t.Mapping[str, t.Any]) -> tuple[str | None, str]:

@@ -4,6 +4,8 @@ line with the fix, a non-zero exit code, no traceback.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,36 @@ def test_password_in_query_string_hidden(
     app, _ = make_app({"default": url}, metadata)
     error = fails(app.test_cli_runner(), "current", hidden="s3cr3t")
     assert "?password=" in error
+
+
+def test_config_error_when_the_app_loads(tmp_path: Path) -> None:
+    """A bad ``ALEMBIC`` configuration raised by ``init_app`` while the
+    ``flask`` command loads the app prints every problem after ``Error:``
+    and exits 1, without Flask's traceback.
+    """
+    (tmp_path / "app.py").write_text(
+        "import sqlalchemy as sa\n"
+        "from flask import Flask\n"
+        "from flask_alembic import Alembic\n"
+        "\n"
+        "def create_app():\n"
+        "    app = Flask(__name__)\n"
+        '    app.config["ALEMBIC"] = {"lock_timeout": -1, "scirpt_location": "x"}\n'
+        "    engine = sa.create_engine('sqlite://')\n"
+        "    Alembic(app, metadatas=sa.MetaData(), engines=engine)\n"
+        "    return app\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app.py", "db", "current"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "Error: The Alembic configuration has 2 problems:",
+        "  ALEMBIC.scirpt_location: unknown key; did you mean 'script_location'?",
+        "  ALEMBIC.lock_timeout: Input should be greater than or equal to 0 (got -1)",
+    ]
