@@ -10,6 +10,7 @@ from flask_alembic import ConfigError
 from flask_alembic import UnknownBranchError
 from flask_alembic.branches.registry import Branch
 from flask_alembic.branches.registry import build_registry
+from flask_alembic.branches.registry import find_cycles
 from flask_alembic.branches.registry import Registry
 from flask_alembic.config import load_settings
 
@@ -1001,3 +1002,33 @@ def test_bind_depending_on_itself() -> None:
     assert problems({"binds": {"a": {"depends_on": ["a"]}}}) == [
         ("ALEMBIC.binds.a.depends_on", _bind_cycle("a"))
     ]
+
+
+@pytest.mark.parametrize(
+    ("graph", "cycles"),
+    [
+        ({"a": ["b"], "b": []}, []),
+        ({"a": ["a"]}, [["a"]]),
+        ({"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"]}, [["a", "b", "c"]]),
+        # two separate cycles, each reported once
+        ({"a": ["b"], "b": ["a"], "c": ["d"], "d": ["c"]}, [["a", "b"], ["c", "d"]]),
+        # a diamond is not a cycle
+        ({"a": ["b", "c"], "b": ["d"], "c": ["d"], "d": []}, []),
+        # names outside the graph are ignored
+        ({"a": ["zzz"]}, []),
+    ],
+)
+def test_find_cycles(graph: dict[str, list[str]], cycles: list[list[str]]) -> None:
+    assert find_cycles(graph) == cycles
+
+
+def test_find_cycles_deep() -> None:
+    """A chain far deeper than Python's recursion limit is walked, and a
+    cycle through all of it is found with every member.
+    """
+    size = 20_000
+    chain = {str(i): [str(i + 1)] for i in range(size)}
+    chain[str(size)] = []
+    assert find_cycles(chain) == []
+    chain[str(size)] = ["0"]
+    assert find_cycles(chain) == [[str(i) for i in range(size + 1)]]
