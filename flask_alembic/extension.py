@@ -950,15 +950,26 @@ class Alembic:
         """
         script = self.script_directory
         steps = _STEPS[kind]
+        known = {rev.revision for rev in script.walk_revisions()}
 
-        def move_to(ids: list[str]) -> _alembic.MigrationsFn:
+        def move_to(name: str, ids: list[str]) -> _alembic.MigrationsFn:
             def do_move(heads: t.Any, context: MigrationContext) -> list[t.Any]:
+                # Online, the heads are read under the lock; one no file
+                # defines would otherwise fail deep inside Alembic.
+                if not context.as_sql:
+                    assert context.connection is not None
+                    url = safe_url(context.connection.engine)
+                    unknown = _unknown_heads(name, url, heads, known)
+
+                    if unknown:
+                        raise HistoryError(unknown)
+
                 return steps(script, ids, heads)
 
             return do_move
 
         plans = self._movement(target, bind, kind)
-        return {name: move_to(ids) for name, ids in plans.items()}
+        return {name: move_to(name, ids) for name, ids in plans.items()}
 
     def stamp(
         self,
@@ -1140,26 +1151,7 @@ class Alembic:
         if problems:
             raise HistoryError(problems)
 
-        ids = {rev.revision for rev in self.script_directory.walk_revisions()}
-
-        def known_heads_only(
-            name: str, fn: _alembic.MigrationsFn
-        ) -> _alembic.MigrationsFn:
-            def check(heads: t.Any, context: MigrationContext) -> t.Iterable[t.Any]:
-                assert context.connection is not None
-                url = safe_url(context.connection.engine)
-                unknown = _unknown_heads(name, url, heads, ids)
-
-                if unknown:
-                    raise HistoryError(unknown)
-
-                return fn(heads, context)
-
-            return check
-
-        self._run(
-            {name: known_heads_only(name, fn) for name, fn in fns.items()}, "upgrade"
-        )
+        self._run(fns, "upgrade")
 
     def verify(self, database: bool = True) -> list[Problem]:
         """Check the revision history, and each database's record of it.
