@@ -1286,7 +1286,8 @@ class Alembic:
                 return [
                     Problem(
                         "no-version-table",
-                        f"bind '{name}' ({url}) has {len(tables)} tables"
+                        f"bind '{name}' ({url}) has {len(tables)}"
+                        f" {'table' if len(tables) == 1 else 'tables'}"
                         f" ({shown}) but no version table '{table}', so every"
                         " revision would run again. If the tables match a"
                         " revision, record it with 'flask db stamp REVISION"

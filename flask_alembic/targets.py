@@ -251,8 +251,9 @@ def check_distinct(
                 if per_bind
                 else "In a shared history each name needs a database of its own."
             )
+            noun = "Binds" if per_bind else "Databases"
             raise TargetError(
-                f"Binds '{other}' and '{name}' would both record their revisions"
+                f"{noun} '{other}' and '{name}' would both record their revisions"
                 f" in {where} of {safe_url(target.engine)}. {fix}"
             )
 
