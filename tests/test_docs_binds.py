@@ -22,6 +22,7 @@ import re
 import shlex
 import sys
 import types
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,41 @@ def revision_functions(block: str) -> dict[str, str]:
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
+@contextlib.contextmanager
+def load_page_app(
+    root: Path, code: str
+) -> cabc.Iterator[tuple[types.ModuleType, Flask]]:
+    """Write a docs page's app into ``root/app.py``, import it as a new
+    module and create the app, as the next ``flask`` process would. Its
+    engines are disposed afterwards.
+    """
+    path = root / "app.py"
+    path.write_text(code)
+    name = f"docs_page_app_{next(_loads)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # Flask finds the root and instance paths, and SQLAlchemy the models'
+    # annotations, through sys.modules.
+    sys.modules[name] = module
+
+    try:
+        spec.loader.exec_module(module)
+        # Ids that fit on a page: the extension moves a taken numeric id to
+        # the next free number, so revisions get 1000, 1001, ...
+        module.alembic.rev_id = lambda: "1000"
+        app: Flask = module.create_app()
+
+        try:
+            yield module, app
+        finally:
+            with app.app_context():
+                for engine in module.db.engines.values():
+                    engine.dispose()
+    finally:
+        del sys.modules[name]
+
+
 class Project:
     """The page's app in a directory, on the test's databases."""
 
@@ -121,37 +157,9 @@ class Project:
             if urls[name] != page_url:
                 self.code = self.code.replace(f'"{page_url}"', repr(urls[name]))
 
-    @contextlib.contextmanager
-    def load(self) -> cabc.Iterator[tuple[types.ModuleType, Flask]]:
-        """Write the app's file, import it as a new module and create the
-        app, as the next ``flask`` process would. Its engines are disposed
-        afterwards.
-        """
-        path = self.root / "app.py"
-        path.write_text(self.code)
-        name = f"docs_binds_app_{next(_loads)}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        # Flask finds the root and instance paths, and SQLAlchemy the models'
-        # annotations, through sys.modules.
-        sys.modules[name] = module
-
-        try:
-            spec.loader.exec_module(module)
-            # Ids that fit on a page: the extension moves a taken numeric id
-            # to the next free number, so revisions get 1000, 1001, ...
-            module.alembic.rev_id = lambda: "1000"
-            app: Flask = module.create_app()
-
-            try:
-                yield module, app
-            finally:
-                with app.app_context():
-                    for engine in module.db.engines.values():
-                        engine.dispose()
-        finally:
-            del sys.modules[name]
+    def load(self) -> t.ContextManager[tuple[types.ModuleType, Flask]]:
+        """Load the app as the next ``flask`` process would."""
+        return load_page_app(self.root, self.code)
 
     def invoke(self, args: list[str]) -> Result:
         """Run ``flask db <args>`` in a new app."""

@@ -14,15 +14,11 @@ the ends of lines (SQLAlchemy's ``CREATE TABLE`` has some) are left out.
 from __future__ import annotations
 
 import collections.abc as cabc
-import contextlib
-import importlib.util
-import itertools
 import os
 import re
-import shlex
 import socket
-import sys
 import types
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -35,6 +31,9 @@ from flask_alembic.locks import make_lock
 
 from .conftest import table_names
 from .conftest import version_rows
+from .test_docs_binds import load_page_app
+from .test_docs_binds import parse_transcript
+from .test_docs_binds import revision_functions
 
 PAGE = Path(__file__).parent.parent / "docs" / "deploying.md"
 
@@ -57,38 +56,12 @@ PAGE_HOLDER = "pid 16909 on host vm"
 #: The page's database URL, as the app's code gives it.
 PAGE_URL = "sqlite:///shop.sqlite"
 
-_loads = itertools.count()
-
 
 def blocks() -> dict[str, str]:
     """The page's marked blocks, by name."""
     found = {m["name"]: m["body"] for m in _MARKED.finditer(PAGE.read_text())}
     assert found, f"no '% test:' blocks in {PAGE}"
     return found
-
-
-def parse_transcript(block: str) -> list[tuple[list[str], str]]:
-    """The ``flask db`` commands of a console block, each with the output
-    shown for it.
-    """
-    steps: list[tuple[list[str], str]] = []
-
-    for line in block.splitlines(keepends=True):
-        if line.startswith("$ flask db "):
-            steps.append((shlex.split(line[len("$ flask db ") :]), ""))
-        else:
-            args, output = steps[-1]
-            steps[-1] = (args, output + line)
-
-    return steps
-
-
-def revision_functions(block: str) -> dict[str, str]:
-    """The functions of each revision file the page shows, by path, from a
-    block of ``# <path>`` comments each followed by the file's functions.
-    """
-    parts = re.split(r"^# (\S+\.py)\n", block, flags=re.MULTILINE)
-    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def with_functions(path: Path, functions: str) -> None:
@@ -120,37 +93,9 @@ class Project:
         assert f'"{PAGE_URL}"' in self.code
         self.url = f"sqlite:///{root / 'instance' / 'shop.sqlite'}"
 
-    @contextlib.contextmanager
-    def load(self) -> cabc.Iterator[tuple[types.ModuleType, Flask]]:
-        """Write the app's file, import it as a new module and create the
-        app, as the next ``flask`` process would. Its engines are disposed
-        afterwards.
-        """
-        path = self.root / "app.py"
-        path.write_text(self.code)
-        name = f"docs_deploying_app_{next(_loads)}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        # Flask finds the root and instance paths, and SQLAlchemy the models'
-        # annotations, through sys.modules.
-        sys.modules[name] = module
-
-        try:
-            spec.loader.exec_module(module)
-            # Ids that fit on a page: the extension moves a taken numeric id
-            # to the next free number, so revisions get 1000, 1001, ...
-            module.alembic.rev_id = lambda: "1000"
-            app: Flask = module.create_app()
-
-            try:
-                yield module, app
-            finally:
-                with app.app_context():
-                    for engine in module.db.engines.values():
-                        engine.dispose()
-        finally:
-            del sys.modules[name]
+    def load(self) -> t.ContextManager[tuple[types.ModuleType, Flask]]:
+        """Load the app as the next ``flask`` process would."""
+        return load_page_app(self.root, self.code)
 
     def invoke(self, *args: str, code: int = 0) -> Result:
         """Run ``flask db <args>`` in a new app and check its exit code."""
