@@ -22,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import typing as t
@@ -192,17 +193,20 @@ class Database:
 
 def measure(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     """Run a command; return its wall-clock seconds and peak memory in MiB."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+    # Progress lines go to a file: a pipe nobody reads while waiting would
+    # fill up and stop the process.
+    with tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
 
-    if process.returncode:
-        assert process.stderr is not None
-        sys.exit(f"{' '.join(args)} failed:\n{process.stderr.read().decode()}")
+        if process.returncode:
+            stderr.seek(0)
+            sys.exit(f"{' '.join(args)} failed:\n{stderr.read().decode()}")
 
     return elapsed, usage.ru_maxrss / 1024
 
