@@ -50,15 +50,10 @@ class _Command(click.Command):
                 return super().invoke(ctx)
             except (FlaskAlembicError, CommandError) as e:
                 if ctx.params.get("verbose"):
-                    _echo_traceback(e, ctx.find_object(_alembic_type()))
+                    # The group's callback set the extension as ctx.obj.
+                    _echo_traceback(e, ctx.obj)
 
                 raise click.ClickException(str(e)) from e
-
-
-def _alembic_type() -> type[Alembic]:
-    from .extension import Alembic
-
-    return Alembic
 
 
 def _echo_traceback(error: BaseException, alembic: Alembic | None) -> None:

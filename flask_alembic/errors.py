@@ -72,7 +72,7 @@ class DatabaseError(FlaskAlembicError):
 
 class LockTimeoutError(FlaskAlembicError):
     """Another process held a database's migration lock for longer than
-    ``ALEMBIC["lock_timeout"]``. Nothing was read or written.
+    ``ALEMBIC["lock_timeout"]``. No revision was read and nothing was written.
 
     :param name: The bind whose lock was held.
     :param url: Its URL, with the password masked.

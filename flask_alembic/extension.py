@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import os
 import re
 import shutil
@@ -65,6 +66,7 @@ from .targets import metadata_list
 from .targets import MetaDatas
 from .targets import normalize_engines
 from .targets import normalize_metadatas
+from .targets import reading
 from .targets import safe_url
 from .targets import Target
 
@@ -950,7 +952,7 @@ class Alembic:
         """
         script = self.script_directory
         steps = _STEPS[kind]
-        known = {rev.revision for rev in script.walk_revisions()}
+        known = functools.partial(resolver.is_revision_id, script.revision_map)
 
         def move_to(name: str, ids: list[str]) -> _alembic.MigrationsFn:
             def do_move(heads: t.Any, context: MigrationContext) -> list[t.Any]:
@@ -1048,10 +1050,11 @@ class Alembic:
 
             names = [owner]
 
-        problems = self._problems(names, database=False)
+        if operation == "upgrade":
+            problems = self._problems(names, database=False)
 
-        if operation == "upgrade" and problems:
-            raise HistoryError(problems)
+            if problems:
+                raise HistoryError(problems)
 
         targets = self._targets()
         result = {}
@@ -1106,15 +1109,11 @@ class Alembic:
 
             for name, fn in fns.items():
                 context = contexts[name]
-                connection = context.connection
-                assert connection is not None
+                assert context.connection is not None
 
-                try:
+                with reading(context.connection):
                     heads = tuple(context.get_current_heads())
                     steps = list(fn(heads, context))
-                finally:
-                    if connection.in_transaction():
-                        connection.commit()
 
                 result[name] = BindPlan(
                     name, operation, heads, tuple(step.revision for step in steps)
@@ -1176,13 +1175,15 @@ class Alembic:
             # reported, and the checks that need the map are skipped.
             script.revision_map.heads  # noqa: B018
         except HistoryError as e:
-            problems = e.problems
+            problems = list(e.problems)
             known = {ident for p in problems for ident in p.revisions}
             problems += self._unowned()
 
             if database:
                 ids = known | {s.revision for s in _alembic.load_scripts(script)[0]}
-                problems += self._database_problems(self._names(None), ids, True)
+                problems += self._database_problems(
+                    self._names(None), ids.__contains__, unreachable=True
+                )
 
             return problems
 
@@ -1209,27 +1210,27 @@ class Alembic:
         problems += self._unowned()
 
         if database:
-            ids = {
-                rev.revision for rev in revision_map.iterate_revisions("heads", "base")
-            }
-            problems += self._database_problems(names, ids, unreachable, revisions)
+            known = functools.partial(resolver.is_revision_id, revision_map)
+            problems += self._database_problems(names, known, unreachable, revisions)
 
         return problems
 
     def _unowned(self) -> list[Problem]:
         script = self.script_directory
         locations = _alembic.version_locations(script)
-        recursive = util.asbool(
-            self.config.get_main_option("recursive_version_locations")
-        )
         return history.unowned_files(
-            [script.dir, *locations], locations, recursive, self._show
+            [script.dir, *locations], locations, self._recursive, self._show
         )
+
+    @property
+    def _recursive(self) -> bool:
+        """Whether version locations include their subdirectories."""
+        return util.asbool(self.config.get_main_option("recursive_version_locations"))
 
     def _database_problems(
         self,
         names: list[str],
-        ids: t.Collection[str],
+        known: t.Callable[[str], bool],
         unreachable: bool = False,
         revisions: bool = True,
     ) -> list[Problem]:
@@ -1251,7 +1252,7 @@ class Alembic:
                 problems.append(Problem("unreachable", str(e), bind=name))
                 continue
 
-            problems.extend(self._stamp_problems(name, context, ids, revisions))
+            problems.extend(self._stamp_problems(name, context, known, revisions))
 
         return problems
 
@@ -1259,7 +1260,7 @@ class Alembic:
         self,
         name: str,
         context: MigrationContext,
-        ids: t.Collection[str],
+        known: t.Callable[[str], bool],
         revisions: bool = True,
     ) -> list[Problem]:
         """A database's tables without a version table, and, if
@@ -1270,38 +1271,31 @@ class Alembic:
         url = safe_url(connection.engine)
         schema, table = context.version_table_schema, context.version_table
 
-        try:
+        with reading(connection):
             inspector = sa.inspect(connection)
 
-            if not inspector.has_table(table, schema):
-                foreign = {t for s, t in self._foreign_tables(name) if s == schema}
-                tables = sorted(
-                    set(inspector.get_table_names(schema)) - foreign - {table}
-                )
+            if inspector.has_table(table, schema):
+                heads = context.get_current_heads() if revisions else ()
+                return _unknown_heads(name, url, heads, known)
 
-                if not tables:
-                    return []
+            foreign = {t for s, t in self._foreign_tables(name) if s == schema}
+            tables = sorted(set(inspector.get_table_names(schema)) - foreign - {table})
 
-                shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
-                return [
-                    Problem(
-                        "no-version-table",
-                        f"bind '{name}' ({url}) has {len(tables)}"
-                        f" {'table' if len(tables) == 1 else 'tables'}"
-                        f" ({shown}) but no version table '{table}', so every"
-                        " revision would run again. If the tables match a"
-                        " revision, record it with 'flask db stamp REVISION"
-                        f" --bind {name}'.",
-                        bind=name,
-                    )
-                ]
+        if not tables:
+            return []
 
-            heads = context.get_current_heads() if revisions else ()
-        finally:
-            if connection.in_transaction():
-                connection.commit()
-
-        return _unknown_heads(name, url, heads, ids)
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        noun = "table" if len(tables) == 1 else "tables"
+        return [
+            Problem(
+                "no-version-table",
+                f"bind '{name}' ({url}) has {len(tables)} {noun} ({shown}) but no"
+                f" version table '{table}', so every revision would run again."
+                " If the tables match a revision, record it with 'flask db"
+                f" stamp REVISION --bind {name}'.",
+                bind=name,
+            )
+        ]
 
     def downgrade(
         self,
@@ -1446,19 +1440,12 @@ class Alembic:
         if path is None:
             return
 
-        script = self.script_directory
-        locations = [os.path.realpath(p) for p in _alembic.version_locations(script)]
-        real = os.path.realpath(path)
-        recursive = util.asbool(
-            self.config.get_main_option("recursive_version_locations")
-        )
+        locations = _alembic.version_locations(self.script_directory)
 
-        if real in locations or (
-            recursive and any(real.startswith(p + os.sep) for p in locations)
-        ):
+        if history.is_owned(path, locations, self._recursive):
             return
 
-        shown = ", ".join(self._show(p) for p in locations)
+        shown = ", ".join(self._show(os.path.realpath(p)) for p in locations)
         raise RevisionError(
             f"The path '{self._show(path)}' is not a version location, so a"
             f" revision there would never run. Use one of: {shown}; or declare"
@@ -1689,7 +1676,7 @@ _WRITES = frozenset({"upgrade", "downgrade", "stamp", "migrate"})
 
 
 def _unknown_heads(
-    name: str, url: str, heads: t.Iterable[str], ids: t.Collection[str]
+    name: str, url: str, heads: t.Iterable[str], known: t.Callable[[str], bool]
 ) -> list[Problem]:
     """A problem for each revision a database is at that no file defines."""
     return [
@@ -1702,7 +1689,7 @@ def _unknown_heads(
             bind=name,
         )
         for head in heads
-        if head not in ids
+        if not known(head)
     ]
 
 

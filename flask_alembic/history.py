@@ -197,7 +197,6 @@ def unowned_files(
     :param recursive: Whether version locations include their
         subdirectories.
     """
-    owned = [os.path.realpath(path) for path in locations]
     problems = []
     seen: set[str] = set()
 
@@ -211,9 +210,7 @@ def unowned_files(
 
             seen.add(real)
 
-            if real in owned or (
-                recursive and any(real.startswith(path + os.sep) for path in owned)
-            ):
+            if is_owned(real, locations, recursive):
                 continue
 
             for name in sorted(files):
@@ -232,6 +229,17 @@ def unowned_files(
                     )
 
     return problems
+
+
+def is_owned(directory: str, locations: cabc.Iterable[str], recursive: bool) -> bool:
+    """Whether Alembic reads the revisions in a directory: it is a version
+    location, or inside one when they are searched recursively.
+    """
+    real = os.path.realpath(directory)
+    owned = [os.path.realpath(path) for path in locations]
+    return real in owned or (
+        recursive and any(real.startswith(path + os.sep) for path in owned)
+    )
 
 
 def _looks_like_revision(path: str) -> bool:

@@ -27,6 +27,7 @@ import typing as t
 import sqlalchemy as sa
 
 from .errors import LockTimeoutError
+from .targets import reading
 from .targets import safe_url
 
 try:
@@ -69,11 +70,13 @@ class Lock:
         transaction it began, so that a lock taken never waits on a
         transaction.
         """
-        try:
-            return self.connection.execute(sa.text(sql), params).scalar()
-        finally:
-            if self.connection.in_transaction():
-                self.connection.commit()
+        with reading(self.connection) as connection:
+            return connection.execute(sa.text(sql), params).scalar()
+
+    def _first(self, sql: str, **params: t.Any) -> t.Any:
+        """The first row of a query, run as :meth:`_scalar` runs one."""
+        with reading(self.connection) as connection:
+            return connection.execute(sa.text(sql), params).first()
 
 
 class PostgresLock(Lock):
@@ -103,18 +106,16 @@ class PostgresLock(Lock):
         )
 
     def holder(self) -> str | None:
-        row = self.connection.execute(
-            sa.text(
-                "SELECT a.pid, a.application_name, host(a.client_addr),"
-                " a.backend_start FROM pg_locks l JOIN pg_stat_activity a"
-                " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
-                " AND l.classid = :ns AND l.objid = :id AND l.objsubid = 2"
-                " AND l.database = (SELECT oid FROM pg_database"
-                " WHERE datname = current_database())"
-            ),
-            {"ns": self.NAMESPACE, "id": self.id},
-        ).first()
-        self.connection.commit()
+        row = self._first(
+            "SELECT a.pid, a.application_name, host(a.client_addr),"
+            " a.backend_start FROM pg_locks l JOIN pg_stat_activity a"
+            " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+            " AND l.classid = :ns AND l.objid = :id AND l.objsubid = 2"
+            " AND l.database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())",
+            ns=self.NAMESPACE,
+            id=self.id,
+        )
 
         if row is None:
             return None
@@ -159,13 +160,10 @@ class MySQLLock(Lock):
         if holder_id is None:
             return None
 
-        row = self.connection.execute(
-            sa.text(
-                "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = :id"
-            ),
-            {"id": holder_id},
-        ).first()
-        self.connection.commit()
+        row = self._first(
+            "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = :id",
+            id=holder_id,
+        )
         text = f"connection id {holder_id}"
 
         if row is not None:
@@ -272,11 +270,8 @@ def make_lock(connection: sa.Connection, schema: str | None, table: str) -> Lock
 
 def _sqlite_file(connection: sa.Connection, schema: str | None) -> str | None:
     """The file of an SQLite database (``main`` or an attached schema)."""
-    try:
+    with reading(connection):
         rows = connection.exec_driver_sql("PRAGMA database_list").all()
-    finally:
-        if connection.in_transaction():
-            connection.commit()
 
     for _seq, name, file in rows:
         if name == (schema or "main"):

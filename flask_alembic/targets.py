@@ -5,6 +5,7 @@ from Flask-SQLAlchemy, Flask-SQLAlchemy-Lite or the arguments given to
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import typing as t
 
@@ -258,6 +259,19 @@ def check_distinct(
             )
 
         owners[key] = name
+
+
+@contextlib.contextmanager
+def reading(connection: sa.Connection) -> t.Iterator[sa.Connection]:
+    """Use a connection for reads outside any migration, then end the
+    transaction SQLAlchemy began on first use, so that no lock the reads
+    took is held while waiting or migrating.
+    """
+    try:
+        yield connection
+    finally:
+        if connection.in_transaction():
+            connection.commit()
 
 
 #: Query parameters some drivers read a password from.
