@@ -266,6 +266,8 @@ def bench(size: int, backend: str, runs: int, scenarios: list[str]) -> list[Resu
     database = Database(backend, root)
     write_projects(root, database.url)
     env = {**os.environ, "BENCH_URL": database.url, "PYTHONPATH": str(root)}
+    # Compiled modules are kept, as on a developer's machine, for both sides.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     results = []
 
     try:

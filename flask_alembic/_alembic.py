@@ -11,20 +11,29 @@ from __future__ import annotations
 import collections.abc as cabc
 import contextlib
 import difflib
+import gc
+import os
+import re
+import types
 import typing as t
+from pathlib import Path
 
 from alembic import util
 from alembic.autogenerate import RevisionContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import base as script_base
 from alembic.script import revision as revision_mod
 from alembic.script import Script
 from alembic.script import ScriptDirectory
 
 from .errors import HistoryError
 from .errors import MultipleHeadsError
+from .errors import Problem
 from .errors import RevisionError
 from .errors import UnknownRevisionError
+from .headers import Header
+from .headers import HeaderCache
 
 #: The function a migration context calls with the database's current heads,
 #: returning the steps to run. In ``env.py`` Alembic's commands build it.
@@ -98,6 +107,24 @@ def applied_ids(
     revs = [revision_map.get_revision(head) for head in heads]
     nodes = revision_map._get_ancestor_nodes([r for r in revs if r is not None])
     return {node.revision for node in nodes}
+
+
+def revision_by_id(
+    revision_map: revision_mod.RevisionMap, ident: str
+) -> revision_mod.Revision | None:
+    """The revision with an exact id, or ``None``.
+
+    ``RevisionMap.get_revision`` also resolves prefixes, labels and symbols,
+    which makes walking thousands of revisions by id slow; its dict of
+    revisions by id, ``_revision_map``, has no public accessor.
+    """
+    rev: revision_mod.Revision | None = revision_map._revision_map.get(ident)
+
+    if rev is None or rev.revision != ident:
+        # Not an id: let Alembic resolve it, and raise as it does.
+        return revision_map.get_revision(ident)
+
+    return rev
 
 
 def inherit_branch_labels(script: ScriptDirectory, revision: Script | None) -> None:
@@ -178,57 +205,252 @@ def _known_names(script: ScriptDirectory) -> list[str]:
 
 
 def load_scripts(
-    script: ScriptDirectory,
+    script: ScriptDirectory, cache: bool = True
 ) -> tuple[list[Script], list[tuple[str, BaseException]]]:
     """Load every revision file in the script directory's version locations,
     one at a time, so that a file that cannot be loaded is reported by path
     instead of stopping the whole history.
 
     This is ``ScriptDirectory._load_revisions``, which raises on the first
-    bad file, with ``Script._list_py_dir`` and ``Script._from_path`` doing
-    the listing and loading as they do there.
+    bad file, with ``Script._from_path`` loading each file as it does there,
+    and the same files in the same order as ``Script._list_py_dir``. A file
+    whose header is in the :mod:`~flask_alembic.headers` cache is not
+    executed: its :class:`Script` gets a module that executes the file when
+    anything beyond the header is used, as ``upgrade`` is when it runs.
 
+    :param cache: Use and update the header cache.
     :return: The revisions, and ``(path, exception)`` for each file that
         could not be loaded.
     """
     scripts: list[Script] = []
     failed: list[tuple[str, BaseException]] = []
-    seen: set[t.Any] = set()
+    seen: set[str] = set()
+
+    if script.sourceless:
+        # Compiled files are listed by Alembic's own rules; they are rare
+        # enough not to be cached.
+        cache = False
 
     for location in script._version_locations:
         if not location.exists():
             continue
 
-        for file_path in Script._list_py_dir(script, location):
-            real_path = file_path.resolve()
+        headers = HeaderCache(str(location), enabled=cache)
 
+        for name, real_path, stat in _list_revision_files(script, location):
             if real_path in seen:
                 continue
 
             seen.add(real_path)
+            header = headers.get(name, stat) if stat is not None else None
+
+            if header is not None:
+                scripts.append(_cached_script(header, real_path))
+                continue
 
             try:
                 loaded = Script._from_path(script, real_path)
             except Exception as e:
-                failed.append((str(real_path), e))
+                failed.append((real_path, e))
                 continue
 
-            if loaded is not None:
-                scripts.append(loaded)
+            if loaded is None:
+                continue
+
+            scripts.append(loaded)
+            header = _header(loaded)
+
+            if header is not None and stat is not None:
+                headers.put(name, stat, header)
+
+        headers.save()
 
     return scripts, failed
+
+
+def _list_revision_files(
+    script: ScriptDirectory, location: Path
+) -> cabc.Iterator[tuple[str, str, os.stat_result | None]]:
+    """The files a version location holds, as ``Script._list_py_dir`` lists
+    them: sorted by name, subdirectories after files and only when
+    ``recursive_version_locations`` is set, ``__pycache__`` left out unless
+    ``sourceless`` is. Gives each file's name relative to the location, its
+    resolved path, and its ``os.stat()`` (``None`` for compiled files).
+    """
+    if script.sourceless:
+        for path in Script._list_py_dir(script, location):
+            yield path.name, str(path.resolve()), None
+        return
+
+    real_location = os.path.realpath(location)
+    pending = [("", real_location)]
+
+    while pending:
+        prefix, directory = pending.pop()
+
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+
+        subdirectories = []
+
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    subdirectories.append(entry)
+                continue
+
+            if not _SOURCE_FILE.match(entry.name):
+                continue
+
+            try:
+                stat = entry.stat()
+            except OSError:
+                # A dangling link: loading it reports the error.
+                stat = None
+
+            real = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
+            yield prefix + entry.name, real, stat
+
+        if script.recursive_version_locations:
+            pending.extend(
+                (f"{prefix}{entry.name}/", entry.path)
+                for entry in reversed(subdirectories)
+            )
+
+
+#: The revision files ``Script._from_path`` loads, when not ``sourceless``.
+_SOURCE_FILE = script_base._only_source_rev_file
+
+
+def _header(script: Script) -> Header | None:
+    """The header of a revision just loaded, if it can be cached: its module
+    declares its id, as every revision since Alembic 0.2 does, and its
+    docstring is text.
+    """
+    module = script.module
+
+    if not isinstance(getattr(module, "revision", None), str) or hasattr(
+        module, "_alembic_source_encoding"
+    ):
+        return None
+
+    return Header(
+        module.revision,
+        module.down_revision,
+        getattr(module, "branch_labels", None),
+        getattr(module, "depends_on", None),
+        module.__doc__,
+    )
+
+
+def _cached_script(header: Header, path: str) -> Script:
+    return Script(_LazyModule(header, path), header.revision, path)
+
+
+class _LazyModule(types.ModuleType):
+    """Stands for a revision's module, holding the values of its header. The
+    first use of anything else executes the file, as Alembic would have, and
+    then reads from the module it makes.
+    """
+
+    #: Set on modules of Python 2 era files; a cached module has none.
+    _ABSENT = frozenset({"_alembic_source_encoding"})
+
+    def __init__(self, header: Header, path: str) -> None:
+        name = re.sub(r"\W", "_", os.path.basename(path))
+        super().__init__(name, header.doc)
+        self.__file__ = self._path = path
+        self.revision = header.revision
+        self.down_revision = header.down_revision
+        self.branch_labels = header.branch_labels
+        self.depends_on = header.depends_on
+        self._header = header
+        self._module: t.Any = None
+
+    def __getattr__(self, name: str) -> t.Any:
+        if name in self._ABSENT or name.startswith("__"):
+            raise AttributeError(name)
+
+        if self._module is None:
+            self._module = self._load()
+
+        return getattr(self._module, name)
+
+    def _load(self) -> t.Any:
+        directory, filename = os.path.split(self._path)
+        module = util.load_python_file(directory, filename)
+        script = Script(module, getattr(module, "revision", ""), self._path)
+
+        if _header(script) != self._header:
+            raise HistoryError(
+                [
+                    Problem(
+                        "unloadable",
+                        f"{self._path}: changed while the command was"
+                        " running. Run it again.",
+                        (self._path,),
+                        (self.revision,),
+                    )
+                ]
+            )
+
+        return module
+
+    def release(self) -> None:
+        """Let the module be freed; the next use executes the file again."""
+        self._module = None
 
 
 def use_loader(
     script: ScriptDirectory, loader: t.Callable[[], cabc.Iterable[Script]]
 ) -> None:
-    """Make a script directory build its revision map from ``loader``.
+    """Make a script directory build its revision map from ``loader``, which
+    must have checked the history for cycles.
 
     ``ScriptDirectory.__init__`` builds its map from ``_load_revisions``;
     the map loads lazily, on first use, so replacing it before any use
     changes nothing else.
     """
-    script.revision_map = revision_mod.RevisionMap(loader)
+    script.revision_map = _CheckedRevisionMap(loader)
+
+
+def release_module(step: t.Any) -> None:
+    """Let the module of a migration step's revision be freed, if it was
+    loaded from the header cache's :class:`_LazyModule`. A ``RevisionStep``
+    holds its ``Script`` as ``revision``; stamp steps hold none.
+    """
+    module = getattr(getattr(step, "revision", None), "module", None)
+
+    if isinstance(module, _LazyModule):
+        module.release()
+
+
+class _CheckedRevisionMap(revision_mod.RevisionMap):
+    """A revision map built from a history already checked, faster.
+
+    ``RevisionMap._revision_map`` builds the map; it allocates several
+    objects per revision, and with a large app imported each pass of the
+    garbage collector walks all of them: it is paused while the map is built
+    (the map holds no reference cycles to collect). ``_detect_cycles`` walks
+    the whole graph twice to find cycles that :func:`history.check_graph`
+    has already reported.
+    """
+
+    @util.memoized_property
+    def _revision_map(self) -> t.Any:
+        enabled = gc.isenabled()
+        gc.disable()
+
+        try:
+            return revision_mod.RevisionMap._revision_map.fget(self)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _detect_cycles(self, *args: t.Any) -> None:
+        pass
 
 
 @contextlib.contextmanager

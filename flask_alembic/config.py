@@ -180,6 +180,15 @@ class AlembicSettings(BaseModel):
         description="Seconds to wait for another process's lock before the"
         " command fails, having changed nothing. ``0`` tries once.",
     )
+    cache: bool = Field(
+        True,
+        description="Keep each revision file's header values (id, parents,"
+        " labels, docstring) in ``__pycache__/flask_alembic-headers.json`` in"
+        " its version location, so commands run a revision file only when"
+        " they apply it. A file whose size, times or inode changed is read"
+        " again. A directory that cannot be written is simply not cached."
+        " See :doc:`performance`.",
+    )
 
     #: Other Alembic main options, and dicts that become config sections.
     __pydantic_extra__: dict[str, Scalar | dict[str, Scalar]] = Field(init=False)
@@ -656,6 +665,7 @@ def _build_config(
         "binds",
         "lock",
         "lock_timeout",
+        "cache",
     }
     bad: list[tuple[str, str]] = []
 

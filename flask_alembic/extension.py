@@ -350,7 +350,8 @@ class Alembic:
         :raise HistoryError: If a file does not load, or the history has
             duplicate ids, missing references or cycles.
         """
-        scripts, problems = history.load(script, self._show)
+        cache = self._state().settings.cache
+        scripts, problems = history.load(script, self._show, cache=cache)
 
         if problems:
             raise HistoryError(problems)
@@ -1180,7 +1181,9 @@ class Alembic:
             problems += self._unowned()
 
             if database:
-                ids = known | {s.revision for s in _alembic.load_scripts(script)[0]}
+                cache = self._state().settings.cache
+                scripts = _alembic.load_scripts(script, cache)[0]
+                ids = known | {s.revision for s in scripts}
                 problems += self._database_problems(
                     self._names(None), ids.__contains__, unreachable=True
                 )

@@ -27,16 +27,17 @@ STRUCTURAL = frozenset({"unloadable", "duplicate-id", "missing-revision", "cycle
 
 
 def load(
-    script: ScriptDirectory, show: t.Callable[[str], str] = str
+    script: ScriptDirectory, show: t.Callable[[str], str] = str, cache: bool = True
 ) -> tuple[list[Script], list[Problem]]:
     """Load every revision file and check the history they make.
 
     :param script: The script directory.
     :param show: Turns an absolute path into the form problems show it in.
+    :param cache: Use the header cache, see :mod:`flask_alembic.headers`.
     :return: The revisions, and the problems that would keep Alembic from
         building its map from them.
     """
-    scripts, failed = _alembic.load_scripts(script)
+    scripts, failed = _alembic.load_scripts(script, cache)
     problems = [
         Problem(
             "unloadable",
@@ -80,7 +81,10 @@ def check_graph(
                 )
             )
 
-    labels = {label for rev in scripts for label in rev._orig_branch_labels}
+    # A branch label in depends_on stands for the revision that declares it.
+    labels = {
+        label: rev.revision for rev in scripts for label in rev._orig_branch_labels
+    }
     graph: dict[str, list[str]] = {}
 
     for rev in scripts:
@@ -91,7 +95,7 @@ def check_graph(
             ("depends_on", _as_tuple(rev.dependencies)),
         ):
             for ref in refs:
-                found = _resolve(ref, by_id, labels if key == "depends_on" else ())
+                found = _resolve(ref, by_id, labels if key == "depends_on" else {})
 
                 if found is None:
                     problems.append(
@@ -132,7 +136,7 @@ def _as_tuple(value: str | cabc.Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _resolve(
-    ref: str, by_id: cabc.Mapping[str, t.Any], labels: cabc.Collection[str]
+    ref: str, by_id: cabc.Mapping[str, t.Any], labels: cabc.Mapping[str, str]
 ) -> str | None:
     """The id a reference names: an id, a branch label (``depends_on`` only),
     or a unique prefix of an id, as Alembic accepts.
@@ -141,7 +145,7 @@ def _resolve(
         return ref
 
     if ref in labels:
-        return ref
+        return labels[ref]
 
     matches = [ident for ident in by_id if ident.startswith(ref)]
     return matches[0] if len(matches) == 1 else None

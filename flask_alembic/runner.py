@@ -22,6 +22,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 
+from . import _alembic
 from . import locks
 from ._alembic import MigrationsFn
 from ._alembic import set_migrations_fn
@@ -422,6 +423,8 @@ class _Tracker:
             self.step = step
             self.steps += 1
             yield step
+            # The step has run: its module need not stay in memory.
+            _alembic.release_module(step)
 
         self.step = None
 

@@ -16,6 +16,7 @@ from alembic.script.revision import RevisionError as AlembicRevisionError
 from alembic.script.revision import RevisionMap
 
 from .._alembic import applied_ids
+from .._alembic import revision_by_id
 from ..config import DEFAULT_BIND
 from ..errors import MultipleHeadsError
 from ..errors import RevisionError
@@ -292,7 +293,7 @@ def _unlabelled_heads(revision_map: RevisionMap) -> list[str]:
 
 
 def _get(revision_map: RevisionMap, revision: str) -> Revision:
-    rev = revision_map.get_revision(revision)
+    rev = revision_by_id(revision_map, revision)
     assert rev is not None
     return rev
 

@@ -13,6 +13,7 @@ from alembic.script.revision import Revision
 from alembic.script.revision import RevisionMap
 
 from .._alembic import applied_ids
+from .._alembic import revision_by_id
 from .registry import Branch
 from .registry import Registry
 from .resolver import branch_heads
@@ -71,7 +72,7 @@ def branch_status(
     rows = []
 
     if branches is None:
-        branches = all_branches(revision_map, registry)
+        branches = [*registry, *_unregistered(history, registry)]
 
     for branch in branches:
         members = [rev for rev in history if in_branch(rev, branch.name)]
@@ -109,7 +110,7 @@ def _oldest_first(revision_map: RevisionMap) -> list[Revision]:
         if ident in order:
             continue
 
-        rev = revision_map.get_revision(ident)
+        rev = revision_by_id(revision_map, ident)
         assert rev is not None
 
         if expanded:
@@ -126,13 +127,13 @@ def all_branches(revision_map: RevisionMap, registry: Registry) -> list[Branch]:
     in the registry (made with ``revision --branch`` before any branch was
     declared), which are branches of the ``default`` bind.
     """
-    return [*registry, *_unregistered(revision_map, registry)]
+    return [*registry, *_unregistered(_oldest_first(revision_map), registry)]
 
 
-def _unregistered(revision_map: RevisionMap, registry: Registry) -> list[Branch]:
+def _unregistered(history: cabc.Iterable[Revision], registry: Registry) -> list[Branch]:
     labels: dict[str, str] = {}
 
-    for rev in _oldest_first(revision_map):
+    for rev in history:
         for label in sorted(rev.branch_labels):
             if label not in registry and label not in labels:
                 # Scripts know their file; plain revisions (in tests) do not.
