@@ -21,6 +21,7 @@ from pathlib import Path
 from alembic import util
 from alembic.autogenerate import RevisionContext
 from alembic.config import Config
+from alembic.runtime import migration
 from alembic.runtime.migration import MigrationContext
 from alembic.script import base as script_base
 from alembic.script import revision as revision_mod
@@ -75,6 +76,106 @@ def set_migrations_fn(context: MigrationContext, fn: MigrationsFn) -> None:
     configured for several databases. There is no public setter.
     """
     context._migrations_fn = fn
+
+
+class _DeferringHeadMaintainer(migration.HeadMaintainer):
+    """Keeps the version table's rows for a run of migrations, as Alembic's
+    ``HeadMaintainer`` does, and can leave writing them to the end.
+
+    ``MigrationContext.run_migrations`` writes the version table after every
+    step. In one transaction that only costs time, and on PostgreSQL more
+    with every step: each update leaves a dead row version that the next
+    must pass over. When a context is marked by :func:`defer_version_writes`,
+    the steps change the heads in memory and :func:`write_versions` writes
+    where they arrived, once, in the same transaction. Unmarked contexts
+    behave exactly as in Alembic. ``run_migrations`` makes its maintainer
+    from the module's ``HeadMaintainer``, which has no other hook: this
+    class replaces it there.
+    """
+
+    def __init__(self, context: MigrationContext, heads: t.Any) -> None:
+        super().__init__(context, heads)
+        self.written = set(self.heads)
+        self.deferred: bool = getattr(context, "_flask_alembic_defer", False)
+
+        if self.deferred:
+            context._flask_alembic_maintainer = self  # type: ignore[attr-defined]
+
+    def _insert_version(self, version: str) -> None:
+        if not self.deferred:
+            super()._insert_version(version)
+            return
+
+        assert version not in self.heads
+        self.heads.add(version)
+
+    def _delete_version(self, version: str) -> None:
+        if not self.deferred:
+            super()._delete_version(version)
+            return
+
+        self.heads.remove(version)
+
+    def _update_version(self, from_: str, to_: str) -> None:
+        if not self.deferred:
+            super()._update_version(from_, to_)
+            return
+
+        assert to_ not in self.heads
+        self.heads.remove(from_)
+        self.heads.add(to_)
+
+    def write(self) -> None:
+        """Replace the rows the run started from with the heads it reached,
+        with Alembic's own statements and row count checks.
+        """
+        reached = set(self.heads)
+        removed = sorted(self.written - reached)
+        added = sorted(reached - self.written)
+        self.heads = set(self.written)
+        self.deferred = False
+
+        for old, new in zip(removed, added, strict=False):
+            self._update_version(old, new)
+
+        for old in removed[len(added) :]:
+            self._delete_version(old)
+
+        for new in added[len(removed) :]:
+            self._insert_version(new)
+
+        self.written = set(self.heads)
+        self.deferred = True
+
+
+migration.HeadMaintainer = _DeferringHeadMaintainer  # type: ignore[misc]
+
+
+def defer_version_writes(context: MigrationContext) -> bool:
+    """Make a context's next run write its version table once, at the end,
+    if the whole run is one transaction: a failure then rolls back every
+    step, and the rows were never seen between steps. Not for offline SQL,
+    non-transactional DDL or ``transaction_per_migration``.
+
+    :return: Whether the writes are deferred; then the migrations function
+        must call :func:`write_versions` after the last step.
+    """
+    defer = bool(
+        context.impl.transactional_ddl
+        and not context.as_sql
+        and not context._transaction_per_migration
+    )
+    context._flask_alembic_defer = defer  # type: ignore[attr-defined]
+    context._flask_alembic_maintainer = None  # type: ignore[attr-defined]
+    return defer
+
+
+def write_versions(context: MigrationContext) -> None:
+    """Write the version table rows a deferred run has reached."""
+    maintainer = getattr(context, "_flask_alembic_maintainer", None)
+
+    if isinstance(maintainer, _DeferringHeadMaintainer):
+        maintainer.write()
 
 
 def make_revision_context(
@@ -346,39 +447,73 @@ def _header(script: Script) -> Header | None:
 
 
 def _cached_script(header: Header, path: str) -> Script:
-    return Script(_LazyModule(header, path), header.revision, path)
+    module = t.cast(types.ModuleType, _LazyModule(header, path))
+    return Script(module, header.revision, path)
 
 
-class _LazyModule(types.ModuleType):
-    """Stands for a revision's module, holding the values of its header. The
-    first use of anything else executes the file, as Alembic would have, and
-    then reads from the module it makes.
-    """
+class _LazyModule:
+    # Stands for a revision's module, holding the values of its header. Its
+    # ``upgrade`` and ``downgrade`` execute the file when they are called,
+    # which is when the revision runs (Alembic looks them up for every step
+    # before running any). Any other use executes the file at once, and
+    # reads from the module it makes. Slots keep thousands of them small.
+
+    __slots__ = ("_header", "_path", "_module")
 
     #: Set on modules of Python 2 era files; a cached module has none.
     _ABSENT = frozenset({"_alembic_source_encoding"})
 
     def __init__(self, header: Header, path: str) -> None:
-        name = re.sub(r"\W", "_", os.path.basename(path))
-        super().__init__(name, header.doc)
-        self.__file__ = self._path = path
-        self.revision = header.revision
-        self.down_revision = header.down_revision
-        self.branch_labels = header.branch_labels
-        self.depends_on = header.depends_on
         self._header = header
-        self._module: t.Any = None
+        self._path = path
+        self._module: types.ModuleType | None = None
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return self._header.doc
+
+    @property
+    def __file__(self) -> str:
+        return self._path
+
+    @property
+    def __name__(self) -> str:
+        return re.sub(r"\W", "_", os.path.basename(self._path))
+
+    @property
+    def revision(self) -> str:
+        return self._header.revision
+
+    @property
+    def down_revision(self) -> t.Any:
+        return self._header.down_revision
+
+    @property
+    def branch_labels(self) -> t.Any:
+        return self._header.branch_labels
+
+    @property
+    def depends_on(self) -> t.Any:
+        return self._header.depends_on
 
     def __getattr__(self, name: str) -> t.Any:
         if name in self._ABSENT or name.startswith("__"):
             raise AttributeError(name)
 
-        if self._module is None:
-            self._module = self._load()
+        if self._module is None and name in ("upgrade", "downgrade"):
+            return _LazyFunction(self, name)
 
-        return getattr(self._module, name)
+        return getattr(self.load(), name)
 
-    def _load(self) -> t.Any:
+    def load(self) -> types.ModuleType:
+        """Execute the file, once until :meth:`release`.
+
+        :raise HistoryError: If the file's header is not the one cached,
+            having changed since the history was read.
+        """
+        if self._module is not None:
+            return self._module
+
         directory, filename = os.path.split(self._path)
         module = util.load_python_file(directory, filename)
         script = Script(module, getattr(module, "revision", ""), self._path)
@@ -396,11 +531,27 @@ class _LazyModule(types.ModuleType):
                 ]
             )
 
+        self._module = module
         return module
 
     def release(self) -> None:
         """Let the module be freed; the next use executes the file again."""
         self._module = None
+
+
+class _LazyFunction:
+    """A revision's ``upgrade`` or ``downgrade``, executing its file when
+    called.
+    """
+
+    __slots__ = ("_module", "__name__")
+
+    def __init__(self, module: _LazyModule, name: str) -> None:
+        self._module = module
+        self.__name__ = name
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return getattr(self._module.load(), self.__name__)(*args, **kwargs)
 
 
 def use_loader(

@@ -375,6 +375,8 @@ def _run_one(
         if not together:
             own.enter_context(context.begin_transaction())
 
+        _alembic.defer_version_writes(context)
+
         # EnvironmentContext.run_migrations would use the last configured
         # context only; run each one directly with its own operations.
         with Operations.context(context):
@@ -427,6 +429,8 @@ class _Tracker:
             _alembic.release_module(step)
 
         self.step = None
+        # In one transaction, the version table is written once, here.
+        _alembic.write_versions(context)
 
 
 def _failure(
