@@ -390,7 +390,7 @@ class Bench:
         def median(side: str) -> float | None:
             return statistics.median(times[side]) if times[side] else None
 
-        def peak(side: str) -> float | None:
+        def highest(side: str) -> float | None:
             return max(peaks[side]) if peaks[side] else None
 
         return Result(
@@ -403,7 +403,7 @@ class Bench:
             median("raw"),
             max(peaks["floor"]),
             max(peaks["ours"]),
-            peak("raw"),
+            highest("raw"),
         )
 
     def upgrade_raw(self) -> None:
@@ -514,19 +514,75 @@ def rows(results: list[Result]) -> list[list[str]]:
     return out
 
 
+def slopes(results: list[Result]) -> list[list[str]]:
+    """The cost of each further revision, between the smallest and largest
+    size of each scenario: what the table's times are once the costs every
+    run pays (starting Python, importing) are taken out.
+    """
+    groups: dict[tuple[str, str, str], list[Result]] = {}
+
+    for r in results:
+        groups.setdefault((r.scenario, r.history, r.backend), []).append(r)
+
+    out = []
+
+    for (scenario, history, backend), found in groups.items():
+        if len(found) < 2 or any(r.raw is None for r in found):
+            continue
+
+        low = min(found, key=lambda r: r.size)
+        high = max(found, key=lambda r: r.size)
+        assert low.raw is not None and high.raw is not None
+        count = high.size - low.size
+        ours = (high.ours - low.ours) / count * 1000
+        raw = (high.raw - low.raw) / count * 1000
+        out.append(
+            [
+                scenario,
+                history,
+                f"{low.size}-{high.size}",
+                backend,
+                f"{ours:.3f}",
+                f"{raw:.3f}",
+                f"{ours / raw:.2f}" if raw > 0 else "-",
+            ]
+        )
+
+    return out
+
+
+SLOPE_COLUMNS = [
+    "scenario",
+    "history",
+    "sizes",
+    "backend",
+    "flask_alembic ms/rev",
+    "alembic ms/rev",
+    "ratio",
+]
+
+
 def print_table(results: list[Result], markdown: bool) -> None:
-    table = [COLUMNS, *rows(results)]
+    show(COLUMNS, rows(results), markdown)
+    per_revision = slopes(results)
 
+    if per_revision:
+        print()
+        show(SLOPE_COLUMNS, per_revision, markdown)
+
+
+def show(columns: list[str], body: list[list[str]], markdown: bool) -> None:
     if markdown:
-        print("| " + " | ".join(COLUMNS) + " |")
-        print("|" + "---|" * len(COLUMNS))
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "---|" * len(columns))
 
-        for row in table[1:]:
+        for row in body:
             print("| " + " | ".join(row) + " |")
 
         return
 
-    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+    table = [columns, *body]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
 
     for row in table:
         cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]

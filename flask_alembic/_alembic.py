@@ -11,7 +11,6 @@ from __future__ import annotations
 import collections.abc as cabc
 import contextlib
 import difflib
-import gc
 import os
 import re
 import types
@@ -579,26 +578,10 @@ def release_module(step: t.Any) -> None:
 
 
 class _CheckedRevisionMap(revision_mod.RevisionMap):
-    """A revision map built from a history already checked, faster.
-
-    ``RevisionMap._revision_map`` builds the map; it allocates several
-    objects per revision, and with a large app imported each pass of the
-    garbage collector walks all of them: it is paused while the map is built
-    (the map holds no reference cycles to collect). ``_detect_cycles`` walks
-    the whole graph twice to find cycles that :func:`history.check_graph`
-    has already reported.
+    """A revision map for a history already checked: ``_detect_cycles``
+    walks the whole graph twice to find the cycles that
+    :func:`history.check_graph` has already reported.
     """
-
-    @util.memoized_property
-    def _revision_map(self) -> t.Any:
-        enabled = gc.isenabled()
-        gc.disable()
-
-        try:
-            return revision_mod.RevisionMap._revision_map.fget(self)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _detect_cycles(self, *args: t.Any) -> None:
         pass

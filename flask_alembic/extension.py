@@ -33,6 +33,7 @@ from flask.ctx import AppContext
 from flask.globals import app_ctx
 
 from . import _alembic
+from . import _gc
 from . import history
 from . import runner
 from .branches import resolver
@@ -1409,14 +1410,16 @@ class Alembic:
 
             return []
 
-        if not empty or util.asbool(
-            self.config.get_main_option("revision_environment")
-        ):
-            self._run(dict.fromkeys(names, do_revision), "revision")
+        # Comparing and rendering many tables allocates in bursts.
+        with _gc.sparing():
+            if not empty or util.asbool(
+                self.config.get_main_option("revision_environment")
+            ):
+                self._run(dict.fromkeys(names, do_revision), "revision")
 
-        with self._remove_files_on_error(script, version_path):
-            with _alembic.translate_errors(script):
-                revisions = list(revision_context.generate_scripts())
+            with self._remove_files_on_error(script, version_path):
+                with _alembic.translate_errors(script):
+                    revisions = list(revision_context.generate_scripts())
 
         for rev in revisions:
             _alembic.inherit_branch_labels(script, rev)
@@ -1582,10 +1585,14 @@ class Alembic:
         has one entry per database.
         """
         contexts = self.migration_contexts
-        scripts = [
-            autogenerate.produce_migrations(context, context.opts["target_metadata"])
-            for context in contexts.values()
-        ]
+
+        with _gc.sparing():
+            scripts = [
+                autogenerate.produce_migrations(
+                    context, context.opts["target_metadata"]
+                )
+                for context in contexts.values()
+            ]
         script = scripts[0]
 
         if len(scripts) > 1:
@@ -1616,9 +1623,10 @@ class Alembic:
         result = {}
 
         for name, context in self._open(names).items():
-            script = autogenerate.produce_migrations(
-                context, context.opts["target_metadata"]
-            )
+            with _gc.sparing():
+                script = autogenerate.produce_migrations(
+                    context, context.opts["target_metadata"]
+                )
             assert script.upgrade_ops is not None
             result[name] = _as_diffs(script.upgrade_ops)
 
