@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import contextlib
 import difflib
+import importlib.util
 import os
 import re
 import types
@@ -305,7 +306,7 @@ def _known_names(script: ScriptDirectory) -> list[str]:
 
 
 def load_scripts(
-    script: ScriptDirectory, cache: bool = True
+    script: ScriptDirectory, cache: bool = True, show: t.Callable[[str], str] = str
 ) -> tuple[list[Script], list[tuple[str, BaseException]]]:
     """Load every revision file in the script directory's version locations,
     one at a time, so that a file that cannot be loaded is reported by path
@@ -318,7 +319,12 @@ def load_scripts(
     executed: its :class:`Script` gets a module that executes the file when
     anything beyond the header is used, as ``upgrade`` is when it runs.
 
-    :param cache: Use and update the header cache.
+    :param cache: Use and update the header cache. A file that is not in
+        it is compiled from its source, not from Python's bytecode cache,
+        which judges freshness by size and modification time to the second:
+        a header read from stale bytecode would be kept under the file's new
+        key.
+    :param show: Turns a path into the form errors show it in.
     :return: The revisions, and ``(path, exception)`` for each file that
         could not be loaded.
     """
@@ -345,11 +351,14 @@ def load_scripts(
             header = headers.get(name, stat) if stat is not None else None
 
             if header is not None:
-                scripts.append(_cached_script(header, real_path))
+                scripts.append(_cached_script(header, real_path, show))
                 continue
 
             try:
-                loaded = Script._from_path(script, real_path)
+                if cache:
+                    loaded = _from_source(script, real_path)
+                else:
+                    loaded = Script._from_path(script, real_path)
             except Exception as e:
                 failed.append((real_path, e))
                 continue
@@ -445,8 +454,30 @@ def _header(script: Script) -> Header | None:
     )
 
 
-def _cached_script(header: Header, path: str) -> Script:
-    module = t.cast(types.ModuleType, _LazyModule(header, path))
+def _from_source(script: ScriptDirectory, path: str) -> Script | None:
+    """``Script._from_path`` on a source file, compiling its current text."""
+    name = re.sub(r"\W", "_", os.path.basename(path))
+    spec = importlib.util.spec_from_file_location(name, path)
+
+    if spec is None:
+        return Script._from_path(script, path)
+
+    module = importlib.util.module_from_spec(spec)
+
+    with open(path, "rb") as file:
+        code = compile(file.read(), path, "exec", dont_inherit=True)
+
+    exec(code, module.__dict__)
+
+    if not isinstance(getattr(module, "revision", None), str):
+        # Ids from file names, for files of Alembic 0.1: Alembic's rules.
+        return Script._from_path(script, path)
+
+    return Script(module, module.revision, path)
+
+
+def _cached_script(header: Header, path: str, show: t.Callable[[str], str]) -> Script:
+    module = t.cast(types.ModuleType, _LazyModule(header, path, show))
     return Script(module, header.revision, path)
 
 
@@ -457,14 +488,17 @@ class _LazyModule:
     # before running any). Any other use executes the file at once, and
     # reads from the module it makes. Slots keep thousands of them small.
 
-    __slots__ = ("_header", "_path", "_module")
+    __slots__ = ("_header", "_path", "_show", "_module")
 
     #: Set on modules of Python 2 era files; a cached module has none.
     _ABSENT = frozenset({"_alembic_source_encoding"})
 
-    def __init__(self, header: Header, path: str) -> None:
+    def __init__(
+        self, header: Header, path: str, show: t.Callable[[str], str] = str
+    ) -> None:
         self._header = header
         self._path = path
+        self._show = show
         self._module: types.ModuleType | None = None
 
     @property
@@ -518,13 +552,14 @@ class _LazyModule:
         script = Script(module, getattr(module, "revision", ""), self._path)
 
         if _header(script) != self._header:
+            shown = self._show(self._path)
             raise HistoryError(
                 [
                     Problem(
                         "unloadable",
-                        f"{self._path}: changed while the command was"
-                        " running. Run it again.",
-                        (self._path,),
+                        f"{shown}: changed while the command was running. Run"
+                        " it again.",
+                        (shown,),
                         (self.revision,),
                     )
                 ]

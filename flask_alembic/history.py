@@ -37,7 +37,7 @@ def load(
     :return: The revisions, and the problems that would keep Alembic from
         building its map from them.
     """
-    scripts, failed = _alembic.load_scripts(script, cache)
+    scripts, failed = _alembic.load_scripts(script, cache, show)
     problems = [
         Problem(
             "unloadable",

@@ -28,6 +28,7 @@ from ._alembic import MigrationsFn
 from ._alembic import set_migrations_fn
 from .errors import BindOutcome
 from .errors import DatabaseError
+from .errors import HistoryError
 from .errors import MigrationError
 from .targets import safe_url
 from .targets import SECRET_QUERY_KEYS
@@ -493,6 +494,11 @@ def describe_error(error: BaseException, urls: cabc.Sequence[sa.URL] = ()) -> st
     For a database error this is the driver's message and the statement.
     """
     original, line = _first_line(error)
+
+    if isinstance(original, HistoryError):
+        # Its first line only counts the problems.
+        line = " ".join(problem.message for problem in original.problems)
+
     text = f"{type(original).__name__}: {line}" if line else type(original).__name__
     statement = getattr(error, "statement", None)
 
