@@ -232,7 +232,6 @@ def _check_collapse(ctx: click.Context, param: click.Parameter, value: int) -> i
 @click.option(
     "-f",
     "--format",
-    "format_",
     type=click.Choice(["ascii", "mermaid", "dot"]),
     default="ascii",
     show_default=True,
@@ -254,7 +253,7 @@ def _check_collapse(ctx: click.Context, param: click.Parameter, value: int) -> i
 @pass_alembic
 def graph(
     alembic: Alembic,
-    format_: str,
+    format: str,
     branch: str | None,
     binds: list[str] | None,
     collapse: int,
@@ -265,13 +264,13 @@ def graph(
     histories, the revisions are grouped by bind.
 
     The text picture shows the newest revisions first: "*" is a revision,
-    ":" a shortened line, and "|", "/", "\\" and "X" lead from each revision
-    down to its parents. "(depends on ...)" lists a revision's depends_on,
-    and "[current: ...]" the databases at it. Mermaid and Graphviz draw
+    ":" stands for a shortened line, and the lines below each revision lead
+    to its parents. "(depends on ...)" lists a revision's depends_on, and
+    "[current: ...]" the databases at it. Mermaid and Graphviz draw
     depends_on as dashed arrows and the revisions databases are at with a
     thick border. A database that cannot be connected to is not marked.
     """
-    picture = alembic.graph(format_, binds, branch, collapse)
+    picture = alembic.graph(format, binds, branch, collapse)
 
     if picture:
         click.echo(picture, nl=False)

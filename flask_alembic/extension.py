@@ -60,7 +60,6 @@ from .errors import NotUpToDateError
 from .errors import Problem
 from .errors import RevisionError
 from .errors import UnknownBindError
-from .graph import COLLAPSE as GRAPH_COLLAPSE
 from .graph import render as render_graph
 from .targets import check_distinct
 from .targets import find_bind_targets
@@ -931,7 +930,7 @@ class Alembic:
         format: str = "ascii",
         bind: str | t.Sequence[str] | None = None,
         branch: str | None = None,
-        collapse: int = GRAPH_COLLAPSE,
+        collapse: int = 5,
     ) -> str:
         """A picture of the revision history: each revision with its id and
         the first line of its message, the branch labels it declares, merges,
@@ -941,8 +940,8 @@ class Alembic:
         marked. See :doc:`branches` for what the formats look like.
 
         :param format: ``"ascii"`` for a terminal, ``"mermaid"`` for a
-            ```` ```mermaid ```` block in Markdown, such as a README on
-            GitHub, or ``"dot"`` for Graphviz.
+            fenced ``mermaid`` block in Markdown, such as a README on GitHub,
+            or ``"dot"`` for Graphviz.
         :param bind: Only these databases' marks, and with per-bind
             histories only these binds' revisions. In a shared history every
             revision runs on every database.

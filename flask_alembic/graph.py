@@ -24,9 +24,6 @@ from .branches.resolver import is_revision_id
 #: The formats :func:`render` draws.
 FORMATS = ("ascii", "mermaid", "dot")
 
-#: By default, a straight line of more revisions than this is collapsed.
-COLLAPSE = 5
-
 
 @dataclasses.dataclass
 class _Node:
@@ -74,7 +71,7 @@ def render(
     format: str = "ascii",
     binds: cabc.Collection[str] | None = None,
     branch: str | None = None,
-    collapse: int = COLLAPSE,
+    collapse: int = 5,
 ) -> str:
     """Draw the revision history.
 
@@ -572,8 +569,8 @@ def _edges(
 
 
 def _mermaid(sections: list[_Section], nodes: dict[str, _Node]) -> str:
-    """A Mermaid flowchart, oldest revisions at the bottom, for a
-    ```` ```mermaid ```` block. Dependencies are dotted arrows; the
+    """A Mermaid flowchart, oldest revisions at the bottom, for a fenced
+    ``mermaid`` block in Markdown. Dependencies are dotted arrows; the
     revisions databases are at have a thick border.
     """
     ids = _Ids(r"[^A-Za-z0-9_]")

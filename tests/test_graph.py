@@ -6,6 +6,7 @@ app with per-bind histories and real databases.
 from __future__ import annotations
 
 import collections.abc as cabc
+import itertools
 import random
 import re
 import textwrap
@@ -27,7 +28,9 @@ from flask_alembic.branches.registry import Branch
 from flask_alembic.branches.registry import Registry
 from flask_alembic.graph import render
 
+from . import test_docs_branches as docs_branches
 from .conftest import AppFactory
+from .test_docs_binds import parse_transcript
 from .test_verify import unreachable_url
 
 
@@ -981,3 +984,48 @@ def test_bad_names(binds_app: cabc.Callable[..., Flask]) -> None:
 
         with pytest.raises(RevisionError, match="Branch 'auth' runs on bind 'auth'"):
             alembic.graph(bind="default", branch="auth")
+
+
+#: A block of the branches page the tests run: ``% test: NAME``, then a
+#: fenced block.
+_MARKED = re.compile(
+    r"^% test: (?P<name>\w+)\n```\w+\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL
+)
+
+
+def page_blocks() -> dict[str, str]:
+    """The marked blocks of the branches page, by name."""
+    return {
+        m["name"]: m["body"] for m in _MARKED.finditer(docs_branches.PAGE.read_text())
+    }
+
+
+def test_docs_collapsed() -> None:
+    """The branches page shows the collapsed line as it is drawn."""
+    assert page_blocks()["collapsed"] == draw(LONG, {"default": ["1010"]})
+
+
+@database
+def test_docs_pictures(
+    make_app: AppFactory, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the worked example of the branches page, its pictures are
+    printed as the page shows them.
+    """
+    app, alembic = make_app(
+        {"default": url}, sa.MetaData(), config=docs_branches.config()
+    )
+    ids = itertools.count(1000)
+    monkeypatch.setattr(alembic, "rev_id", lambda: str(next(ids)))
+    runner = app.test_cli_runner()
+    blocks = page_blocks()
+    steps = docs_branches.transcript()
+    steps += parse_transcript(blocks["graph"]) + parse_transcript(blocks["mermaid"])
+
+    for args, expected in steps:
+        result = runner.invoke(args=["db", *args])
+        shown = result.stdout if result.exit_code == 0 else result.output
+        shown = "".join(
+            line for line in shown.splitlines(True) if not line.startswith("INFO ")
+        )
+        assert shown.replace(str(tmp_path), "/project") == expected, args
