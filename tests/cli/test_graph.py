@@ -15,11 +15,14 @@ from flask.testing import FlaskCliRunner
 from flask_alembic import Alembic
 
 from ..conftest import AppFactory
+from .conftest import execute
 from .conftest import fails
 from .conftest import fix_rev_ids
 from .conftest import invoke
 from .conftest import no_database
 from .conftest import Reopen
+from .conftest import REV_IDS
+from .conftest import TwoDatabases
 
 
 def expect(text: str) -> str:
@@ -333,3 +336,31 @@ def test_unreachable(binds: cabc.Callable[..., FlaskCliRunner], tmp_path: Path) 
     )
     assert "s3cr3t" not in result.output
     assert "127.0.0.1" not in result.output
+
+
+@no_database
+def test_shared_history(two_databases: TwoDatabases) -> None:
+    """In a shared history each database is marked where it is, and
+    ``--bind`` keeps every revision, which runs on every database, and only
+    that database's mark.
+    """
+    runner = two_databases.runner
+    a, b = REV_IDS[:2]
+    invoke(runner, "revision", "create tables", "--empty")
+    invoke(runner, "revision", "add posts", "--empty")
+    invoke(runner, "upgrade")
+    execute(
+        two_databases.urls["other"], f"UPDATE alembic_version SET version_num = '{a}'"
+    )
+    assert picture(runner) == expect(
+        f"""
+        * {b} add posts [current: default]
+        * {a} (default) create tables [current: other]
+        """
+    )
+    assert picture(runner, "--bind", "other") == expect(
+        f"""
+        * {b} add posts
+        * {a} (default) create tables [current: other]
+        """
+    )
