@@ -228,6 +228,26 @@ def revision_by_id(
     return rev
 
 
+def own_labels(revision: revision_mod.Revision) -> tuple[str, ...]:
+    """The branch labels a revision declares in its file.
+
+    ``Revision.branch_labels`` also holds the labels it inherits from its
+    ancestors and descendants; the declared ones are only in
+    ``Revision._orig_branch_labels``.
+    """
+    return tuple(revision._orig_branch_labels)
+
+
+def dependency_ids(revision: revision_mod.Revision) -> tuple[str, ...]:
+    """The ids of the revisions a revision's ``depends_on`` names, a branch
+    label standing for the revision that declares it.
+
+    ``RevisionMap`` resolves them into ``Revision._resolved_dependencies``
+    when it is built; ``Revision.dependencies`` is the raw ``depends_on``.
+    """
+    return tuple(revision._resolved_dependencies)
+
+
 def inherit_branch_labels(script: ScriptDirectory, revision: Script | None) -> None:
     """Give a revision just written the branch labels of its ancestors, as it
     would have when the history is read from its files.

@@ -218,6 +218,66 @@ def log(
     _echo_all(alembic.log(start, end, branch, binds), verbose)
 
 
+def _check_collapse(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if value in (1, 2):
+        raise click.BadParameter(
+            f"{value} would not make a line shorter. Use 0 to show every"
+            " revision, or 3 or more."
+        )
+
+    return value
+
+
+@cli.command()
+@click.option(
+    "-f",
+    "--format",
+    type=click.Choice(["ascii", "mermaid", "dot"]),
+    default="ascii",
+    show_default=True,
+    help="Text for a terminal, a Mermaid flowchart for Markdown (a README on"
+    " GitHub renders it), or a Graphviz graph.",
+)
+@branch_option
+@bind_option
+@click.option(
+    "--collapse",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    metavar="N",
+    callback=_check_collapse,
+    help="Shorten each straight line of more than N revisions to its first"
+    " and last revision and a count; 0 shows every revision.",
+)
+@pass_alembic
+def graph(
+    alembic: Alembic,
+    format: str,
+    branch: str | None,
+    binds: list[str] | None,
+    collapse: int,
+) -> None:
+    """Draw the revision history: each revision with the first line of its
+    message and the labels it declares, where it branches and merges, what
+    it depends on, and the revisions each database is at. With per-bind
+    histories, the revisions are grouped by bind.
+
+    The text picture shows the newest revisions first: "*" is a revision,
+    ":" stands for a shortened line, and the lines below each revision lead
+    to its parents. "(depends on ...)" lists a revision's depends_on, and
+    "[current: ...]" the databases at it. Mermaid and Graphviz draw
+    depends_on as dashed arrows and the revisions databases are at with a
+    thick border. A database that cannot be connected to is not marked.
+    """
+    picture = alembic.graph(format, binds, branch, collapse)
+
+    if picture:
+        click.echo(picture, nl=False)
+    else:
+        click.echo("No revisions.")
+
+
 @cli.command()
 @branch_option
 @bind_option

@@ -60,6 +60,7 @@ from .errors import NotUpToDateError
 from .errors import Problem
 from .errors import RevisionError
 from .errors import UnknownBindError
+from .graph import render as render_graph
 from .targets import check_distinct
 from .targets import find_bind_targets
 from .targets import find_targets
@@ -923,6 +924,81 @@ class Alembic:
             return [r.revision for r in self.current()]
 
         return resolver.to_ids(rev)
+
+    def graph(
+        self,
+        format: str = "ascii",
+        bind: str | t.Sequence[str] | None = None,
+        branch: str | None = None,
+        collapse: int = 5,
+    ) -> str:
+        """A picture of the revision history: each revision with its id and
+        the first line of its message, the branch labels it declares, merges,
+        ``depends_on`` drawn apart from ``down_revision``, the bind each
+        revision runs on with per-bind histories, and the revisions each
+        database is at. A database that cannot be connected to is not
+        marked. See :doc:`branches` for what the formats look like.
+
+        :param format: ``"ascii"`` for a terminal, ``"mermaid"`` for a
+            fenced ``mermaid`` block in Markdown, such as a README on GitHub,
+            or ``"dot"`` for Graphviz.
+        :param bind: Only these databases' marks, and with per-bind
+            histories only these binds' revisions. In a shared history every
+            revision runs on every database.
+        :param branch: Only the revisions of this branch.
+        :param collapse: Draw a straight line of more revisions than this as
+            its first revision, an entry counting the revisions inside it,
+            and its last revision. Only revisions with one parent and one
+            child, no label of their own, no database at them and no
+            ``depends_on`` from or to them are collapsed. ``0`` draws every
+            revision.
+        :raise UnknownBindError: If ``bind`` names no database of the app.
+        :raise UnknownBranchError: If ``branch`` is not known.
+        :raise RevisionError: If ``branch`` runs on a bind ``bind`` leaves
+            out.
+        :raise ValueError: If ``format`` is unknown, or ``collapse`` is 1 or
+            2.
+
+        .. versionadded:: 4.0
+        """
+        revision_map = self.script_directory.revision_map
+        names = self._names(bind)
+        found = None if branch is None else self._branch(branch)
+
+        if found is not None and self._per_bind and found.bind not in names:
+            raise RevisionError(
+                f"Branch '{found.name}' runs on bind '{found.bind}', which --bind"
+                f" leaves out. Add --bind {found.bind}, or leave out --branch."
+            )
+
+        return render_graph(
+            revision_map,
+            self.registry,
+            self._reachable_heads(names),
+            format=format,
+            binds=names,
+            branch=None if found is None else found.name,
+            collapse=collapse,
+        )
+
+    def _reachable_heads(self, names: list[str]) -> dict[str, tuple[str, ...]]:
+        """The revision ids each database's version table records, leaving
+        out the databases that cannot be connected to.
+        """
+        result = {}
+
+        for name in names:
+            try:
+                context = self._open([name])[name]
+            except DatabaseError:
+                continue
+
+            assert context.connection is not None
+
+            with reading(context.connection):
+                result[name] = tuple(context.get_current_heads())
+
+        return result
 
     def _movement(
         self, target: RevisionArg | int, bind: str | t.Sequence[str] | None, kind: str
