@@ -31,6 +31,7 @@ from .errors import MultipleHeadsError
 if t.TYPE_CHECKING:
     from .extension import Alembic
     from .extension import BindPlan
+    from .runner import BindRun
 
 #: Loggers whose INFO lines show a command's progress.
 _PROGRESS_LOGGERS = ("alembic", "flask_alembic")
@@ -390,7 +391,7 @@ def stamp(
         _echo_sql(alembic.sql("stamp", target, binds), output_dir)
         return
 
-    alembic.stamp(target, binds, purge=purge)
+    _echo_runs(alembic.stamp(target, binds, purge=purge))
 
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -463,9 +464,31 @@ def _move(
 
         _echo_sql(alembic.sql(operation, target, binds), output_dir)
     elif operation == "upgrade":
-        alembic.upgrade(target or "heads", binds)
+        _echo_runs(alembic.upgrade(target or "heads", binds))
     else:
-        alembic.downgrade(target or "-1", binds)
+        _echo_runs(alembic.downgrade(target or "-1", binds))
+
+
+def _echo_runs(runs: cabc.Mapping[str, BindRun]) -> None:
+    """Print what each database ran, on stderr after Alembic's progress
+    lines, so that standard output stays empty.
+    """
+    for run in runs.values():
+        click.echo(_summary(run), err=True)
+
+
+def _summary(run: BindRun) -> str:
+    at = ", ".join(run.after) or "<base>"
+
+    if run.operation == "stamp":
+        return f"Bind '{run.bind}': stamped at {at}."
+
+    if not run.revisions:
+        return f"Bind '{run.bind}': at {at}, nothing to {run.operation}."
+
+    done = "applied" if run.operation == "upgrade" else "downgraded"
+    count = _plural(len(run.revisions), "revision")
+    return f"Bind '{run.bind}': {count} {done} in {run.seconds:.2f} s."
 
 
 def _echo_plan(plans: cabc.Mapping[str, BindPlan]) -> None:
