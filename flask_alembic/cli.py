@@ -23,6 +23,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
+from . import documents
 from ._alembic import translate_errors
 from .config import show_path
 from .errors import FlaskAlembicError
@@ -96,6 +97,16 @@ bind_option = click.option(
 verbose_option = click.option(
     "-v", "--verbose", is_flag=True, help="Show the full details of each revision."
 )
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document on standard output instead of text.",
+)
+
+
+def _echo_json(document: documents.Document) -> None:
+    click.echo(documents.dumps(document))
 
 
 @cli.command()
@@ -112,6 +123,7 @@ def mkdir(alembic: Alembic) -> None:
 @branch_option
 @bind_option
 @verbose_option
+@json_option
 @pass_alembic
 @click.pass_context
 def current(
@@ -121,9 +133,19 @@ def current(
     branch: str | None,
     binds: list[str] | None,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Show the revisions the database is at."""
     by_database = alembic.current_by_database(branch, binds)
+
+    if as_json:
+        pending = alembic.pending(binds)
+        _echo_json(documents.current(by_database, pending, current_app.root_path))
+
+        if check_heads and any(pending.values()):
+            ctx.exit(1)
+
+        return
 
     if check_heads:
         behind = [name for name, pending in alembic.pending(binds).items() if pending]
@@ -151,6 +173,7 @@ def current(
 @branch_option
 @bind_option
 @verbose_option
+@json_option
 @pass_alembic
 def heads(
     alembic: Alembic,
@@ -158,9 +181,16 @@ def heads(
     branch: str | None,
     binds: list[str] | None,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Show the revisions that have no child revisions."""
-    _echo_all(alembic.heads(resolve_dependencies, branch, binds), verbose)
+    revisions = alembic.heads(resolve_dependencies, branch, binds)
+
+    if as_json:
+        _echo_json(documents.revisions("heads", revisions, current_app.root_path))
+        return
+
+    _echo_all(revisions, verbose)
 
 
 @cli.command()
@@ -206,6 +236,7 @@ def branches(alembic: Alembic, declared: bool, verbose: bool) -> None:
 @branch_option
 @bind_option
 @verbose_option
+@json_option
 @pass_alembic
 def log(
     alembic: Alembic,
@@ -214,20 +245,35 @@ def log(
     branch: str | None,
     binds: list[str] | None,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Show the revisions in the order they will run, newest first."""
-    _echo_all(alembic.log(start, end, branch, binds), verbose)
+    revisions = alembic.log(start, end, branch, binds)
+
+    if as_json:
+        _echo_json(documents.revisions("log", revisions, current_app.root_path))
+        return
+
+    _echo_all(revisions, verbose)
 
 
 @cli.command()
 @branch_option
 @bind_option
+@json_option
 @pass_alembic
-def status(alembic: Alembic, branch: str | None, binds: list[str] | None) -> None:
+def status(
+    alembic: Alembic, branch: str | None, binds: list[str] | None, as_json: bool
+) -> None:
     """Show where each branch stands: its head, the revision the database is
     at, and how many revisions are pending.
     """
     rows = alembic.status(branch, binds)
+
+    if as_json:
+        _echo_json(documents.status(rows, current_app.root_path))
+        return
+
     _echo_table(
         ["branch", "bind", "path", "head", "current", "pending"],
         [
@@ -291,11 +337,22 @@ def show(alembic: Alembic, revisions: tuple[str, ...]) -> None:
 
 @cli.command()
 @bind_option
+@json_option
 @pass_alembic
 @click.pass_context
-def check(ctx: click.Context, alembic: Alembic, binds: list[str] | None) -> None:
+def check(
+    ctx: click.Context, alembic: Alembic, binds: list[str] | None, as_json: bool
+) -> None:
     """Check whether the models differ from the database, and show how."""
     by_database = alembic.diffs(binds)
+
+    if as_json:
+        _echo_json(documents.check(by_database, _describe))
+
+        if any(by_database.values()):
+            ctx.exit(1)
+
+        return
 
     if not any(by_database.values()):
         click.echo("No changes detected.")
@@ -323,13 +380,24 @@ def check(ctx: click.Context, alembic: Alembic, binds: list[str] | None) -> None
 @click.option(
     "--no-database", is_flag=True, help="Check the files only, without connecting."
 )
+@json_option
 @pass_alembic
 @click.pass_context
-def verify(ctx: click.Context, alembic: Alembic, no_database: bool) -> None:
+def verify(
+    ctx: click.Context, alembic: Alembic, no_database: bool, as_json: bool
+) -> None:
     """Check the revision history and each database's record of it. Prints
     one line per problem and exits 1 if there is any.
     """
     problems = alembic.verify(database=not no_database)
+
+    if as_json:
+        _echo_json(documents.verify(problems))
+
+        if problems:
+            ctx.exit(1)
+
+        return
 
     for problem in problems:
         click.echo(str(problem))
@@ -359,6 +427,12 @@ plan_option = click.option(
 )
 traceback_option = click.option(
     "-v", "--verbose", is_flag=True, help="Show the traceback of a failure."
+)
+plan_json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="With --plan, print the plan as one JSON document.",
 )
 
 
@@ -402,6 +476,7 @@ def movement_options(f: F) -> F:
     for option in (
         pass_alembic,
         traceback_option,
+        plan_json_option,
         plan_option,
         output_dir_option,
         sql_option,
@@ -447,6 +522,7 @@ def _move(
     output_dir: str | None,
     plan: bool,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     if sql and plan:
         raise click.UsageError("--sql and --plan cannot be used together.")
@@ -454,8 +530,16 @@ def _move(
     if output_dir is not None and not sql:
         raise click.UsageError("--output-dir needs --sql.")
 
+    if as_json and not plan:
+        raise click.UsageError("--json needs --plan.")
+
     if plan:
-        _echo_plan(alembic.plan(operation, target, binds))
+        plans = alembic.plan(operation, target, binds)
+
+        if as_json:
+            _echo_json(documents.plan(operation, plans, current_app.root_path))
+        else:
+            _echo_plan(plans)
     elif sql:
         if target is None:
             raise click.UsageError(
