@@ -16,11 +16,13 @@ from .errors import UnknownBranchError
 from .errors import UnknownRevisionError
 from .extension import Alembic
 from .extension import BindPlan
+from .runner import BindRun
 
 __all__ = [
     "Alembic",
     "BindOutcome",
     "BindPlan",
+    "BindRun",
     "ConfigError",
     "DatabaseError",
     "DuplicateRevisionIdError",

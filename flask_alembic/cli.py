@@ -23,6 +23,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
+from . import documents
 from ._alembic import translate_errors
 from .config import show_path
 from .errors import FlaskAlembicError
@@ -31,6 +32,7 @@ from .errors import MultipleHeadsError
 if t.TYPE_CHECKING:
     from .extension import Alembic
     from .extension import BindPlan
+    from .runner import BindRun
 
 #: Loggers whose INFO lines show a command's progress.
 _PROGRESS_LOGGERS = ("alembic", "flask_alembic")
@@ -95,6 +97,16 @@ bind_option = click.option(
 verbose_option = click.option(
     "-v", "--verbose", is_flag=True, help="Show the full details of each revision."
 )
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document on standard output instead of text.",
+)
+
+
+def _echo_json(document: documents.Document) -> None:
+    click.echo(documents.dumps(document))
 
 
 @cli.command()
@@ -111,6 +123,7 @@ def mkdir(alembic: Alembic) -> None:
 @branch_option
 @bind_option
 @verbose_option
+@json_option
 @pass_alembic
 @click.pass_context
 def current(
@@ -120,9 +133,19 @@ def current(
     branch: str | None,
     binds: list[str] | None,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Show the revisions the database is at."""
     by_database = alembic.current_by_database(branch, binds)
+
+    if as_json:
+        pending = alembic.pending(binds)
+        _echo_json(documents.current(by_database, pending, current_app.root_path))
+
+        if check_heads and any(pending.values()):
+            ctx.exit(1)
+
+        return
 
     if check_heads:
         behind = [name for name, pending in alembic.pending(binds).items() if pending]
@@ -150,6 +173,7 @@ def current(
 @branch_option
 @bind_option
 @verbose_option
+@json_option
 @pass_alembic
 def heads(
     alembic: Alembic,
@@ -157,9 +181,16 @@ def heads(
     branch: str | None,
     binds: list[str] | None,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Show the revisions that have no child revisions."""
-    _echo_all(alembic.heads(resolve_dependencies, branch, binds), verbose)
+    revisions = alembic.heads(resolve_dependencies, branch, binds)
+
+    if as_json:
+        _echo_json(documents.revisions("heads", revisions, current_app.root_path))
+        return
+
+    _echo_all(revisions, verbose)
 
 
 @cli.command()
@@ -205,6 +236,7 @@ def branches(alembic: Alembic, declared: bool, verbose: bool) -> None:
 @branch_option
 @bind_option
 @verbose_option
+@json_option
 @pass_alembic
 def log(
     alembic: Alembic,
@@ -213,9 +245,16 @@ def log(
     branch: str | None,
     binds: list[str] | None,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Show the revisions in the order they will run, newest first."""
-    _echo_all(alembic.log(start, end, branch, binds), verbose)
+    revisions = alembic.log(start, end, branch, binds)
+
+    if as_json:
+        _echo_json(documents.revisions("log", revisions, current_app.root_path))
+        return
+
+    _echo_all(revisions, verbose)
 
 
 def _check_collapse(ctx: click.Context, param: click.Parameter, value: int) -> int:
@@ -281,12 +320,20 @@ def graph(
 @cli.command()
 @branch_option
 @bind_option
+@json_option
 @pass_alembic
-def status(alembic: Alembic, branch: str | None, binds: list[str] | None) -> None:
+def status(
+    alembic: Alembic, branch: str | None, binds: list[str] | None, as_json: bool
+) -> None:
     """Show where each branch stands: its head, the revision the database is
     at, and how many revisions are pending.
     """
     rows = alembic.status(branch, binds)
+
+    if as_json:
+        _echo_json(documents.status(rows, current_app.root_path))
+        return
+
     _echo_table(
         ["branch", "bind", "path", "head", "current", "pending"],
         [
@@ -350,11 +397,22 @@ def show(alembic: Alembic, revisions: tuple[str, ...]) -> None:
 
 @cli.command()
 @bind_option
+@json_option
 @pass_alembic
 @click.pass_context
-def check(ctx: click.Context, alembic: Alembic, binds: list[str] | None) -> None:
+def check(
+    ctx: click.Context, alembic: Alembic, binds: list[str] | None, as_json: bool
+) -> None:
     """Check whether the models differ from the database, and show how."""
     by_database = alembic.diffs(binds)
+
+    if as_json:
+        _echo_json(documents.check(by_database, _describe))
+
+        if any(by_database.values()):
+            ctx.exit(1)
+
+        return
 
     if not any(by_database.values()):
         click.echo("No changes detected.")
@@ -382,13 +440,24 @@ def check(ctx: click.Context, alembic: Alembic, binds: list[str] | None) -> None
 @click.option(
     "--no-database", is_flag=True, help="Check the files only, without connecting."
 )
+@json_option
 @pass_alembic
 @click.pass_context
-def verify(ctx: click.Context, alembic: Alembic, no_database: bool) -> None:
+def verify(
+    ctx: click.Context, alembic: Alembic, no_database: bool, as_json: bool
+) -> None:
     """Check the revision history and each database's record of it. Prints
     one line per problem and exits 1 if there is any.
     """
     problems = alembic.verify(database=not no_database)
+
+    if as_json:
+        _echo_json(documents.verify(problems))
+
+        if problems:
+            ctx.exit(1)
+
+        return
 
     for problem in problems:
         click.echo(str(problem))
@@ -418,6 +487,12 @@ plan_option = click.option(
 )
 traceback_option = click.option(
     "-v", "--verbose", is_flag=True, help="Show the traceback of a failure."
+)
+plan_json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="With --plan, print the plan as one JSON document.",
 )
 
 
@@ -450,7 +525,7 @@ def stamp(
         _echo_sql(alembic.sql("stamp", target, binds), output_dir)
         return
 
-    alembic.stamp(target, binds, purge=purge)
+    _echo_runs(alembic.stamp(target, binds, purge=purge))
 
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -461,6 +536,7 @@ def movement_options(f: F) -> F:
     for option in (
         pass_alembic,
         traceback_option,
+        plan_json_option,
         plan_option,
         output_dir_option,
         sql_option,
@@ -506,6 +582,7 @@ def _move(
     output_dir: str | None,
     plan: bool,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     if sql and plan:
         raise click.UsageError("--sql and --plan cannot be used together.")
@@ -513,8 +590,16 @@ def _move(
     if output_dir is not None and not sql:
         raise click.UsageError("--output-dir needs --sql.")
 
+    if as_json and not plan:
+        raise click.UsageError("--json needs --plan.")
+
     if plan:
-        _echo_plan(alembic.plan(operation, target, binds))
+        plans = alembic.plan(operation, target, binds)
+
+        if as_json:
+            _echo_json(documents.plan(operation, plans, current_app.root_path))
+        else:
+            _echo_plan(plans)
     elif sql:
         if target is None:
             raise click.UsageError(
@@ -523,9 +608,31 @@ def _move(
 
         _echo_sql(alembic.sql(operation, target, binds), output_dir)
     elif operation == "upgrade":
-        alembic.upgrade(target or "heads", binds)
+        _echo_runs(alembic.upgrade(target or "heads", binds))
     else:
-        alembic.downgrade(target or "-1", binds)
+        _echo_runs(alembic.downgrade(target or "-1", binds))
+
+
+def _echo_runs(runs: cabc.Mapping[str, BindRun]) -> None:
+    """Print what each database ran, on stderr after Alembic's progress
+    lines, so that standard output stays empty.
+    """
+    for run in runs.values():
+        click.echo(_summary(run), err=True)
+
+
+def _summary(run: BindRun) -> str:
+    at = ", ".join(run.after) or "<base>"
+
+    if run.operation == "stamp":
+        return f"Bind '{run.bind}': stamped at {at}."
+
+    if not run.revisions:
+        return f"Bind '{run.bind}': at {at}, nothing to {run.operation}."
+
+    done = "applied" if run.operation == "upgrade" else "downgraded"
+    count = _plural(len(run.revisions), "revision")
+    return f"Bind '{run.bind}': {count} {done} in {run.seconds:.2f} s."
 
 
 def _echo_plan(plans: cabc.Mapping[str, BindPlan]) -> None:

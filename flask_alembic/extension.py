@@ -61,6 +61,7 @@ from .errors import Problem
 from .errors import RevisionError
 from .errors import UnknownBindError
 from .graph import render as render_graph
+from .runner import BindRun
 from .targets import check_distinct
 from .targets import find_bind_targets
 from .targets import find_targets
@@ -586,10 +587,11 @@ class Alembic:
         operation: str,
         purge: bool = False,
         **kwargs: t.Any,
-    ) -> None:
+    ) -> dict[str, BindRun]:
         """Run a function on each database it is given for, in order.
 
         :param purge: Empty each version table first (``stamp --purge``).
+        :return: What ran on each database, by name, in the order they ran.
         :raise MigrationError: If a revision fails.
         """
         contexts = self._open(list(fns))
@@ -600,7 +602,7 @@ class Alembic:
             _alembic.translate_errors(self.script_directory),
             _alembic.purging(contexts.values(), purge),
         ):
-            runner.run(
+            return runner.run(
                 contexts,
                 fns,
                 operation=operation,
@@ -1056,7 +1058,7 @@ class Alembic:
         target: RevisionArg = "heads",
         bind: str | t.Sequence[str] | None = None,
         purge: bool = False,
-    ) -> None:
+    ) -> dict[str, BindRun]:
         """Set the databases' revision without running migrations.
 
         :param target: The revision to set. With per-bind histories,
@@ -1065,11 +1067,14 @@ class Alembic:
         :param bind: Only these databases.
         :param purge: Empty each version table first, even of revisions no
             file defines, to repair it.
+        :return: The revisions each database was at and is now at, by name,
+            in the order they were stamped.
 
         .. versionchanged:: 4.0
-            Added ``bind`` and ``purge``.
+            Added ``bind`` and ``purge``. Returns a :class:`BindRun` for each
+            database instead of ``None``.
         """
-        self._run(self._step_fns("stamp", target, bind), "stamp", purge=purge)
+        return self._run(self._step_fns("stamp", target, bind), "stamp", purge=purge)
 
     def sql(
         self,
@@ -1203,7 +1208,7 @@ class Alembic:
         self,
         target: RevisionArg | int = "heads",
         bind: str | t.Sequence[str] | None = None,
-    ) -> None:
+    ) -> dict[str, BindRun]:
         """Run migrations to upgrade the databases.
 
         :param target: The revision to go up to. A number that is not a
@@ -1211,6 +1216,9 @@ class Alembic:
             ``heads`` is each bind's own heads, and a revision is reached on
             the bind it belongs to.
         :param bind: Only these databases.
+        :return: What ran on each database, by name, in the order they ran:
+            the revisions applied, where it started and ended, and the time
+            taken.
         :raise HistoryError: If :meth:`verify` finds problems in the history
             or the databases to upgrade. Nothing has run then.
         :raise LockTimeoutError: If another process held a database's lock
@@ -1220,7 +1228,8 @@ class Alembic:
 
         .. versionchanged:: 4.0
             Added ``bind``. Takes each database's lock, and refuses a history
-            with problems.
+            with problems. Returns a :class:`BindRun` for each database
+            instead of ``None``.
         """
         fns = self._step_fns("upgrade", target, bind)
         problems = self._problems(list(fns), database=True, revisions=False)
@@ -1228,7 +1237,7 @@ class Alembic:
         if problems:
             raise HistoryError(problems)
 
-        self._run(fns, "upgrade")
+        return self._run(fns, "upgrade")
 
     def verify(self, database: bool = True) -> list[Problem]:
         """Check the revision history, and each database's record of it.
@@ -1381,7 +1390,7 @@ class Alembic:
         self,
         target: RevisionArg | int = -1,
         bind: str | t.Sequence[str] | None = None,
-    ) -> None:
+    ) -> dict[str, BindRun]:
         """Run migrations to downgrade the databases.
 
         :param target: The revision to go down to. A number that is not a
@@ -1389,14 +1398,18 @@ class Alembic:
             count needs a single bind, ``base`` applies to each bind, and a
             revision to the bind it belongs to.
         :param bind: Only these databases.
+        :return: What ran on each database, by name, in the order they ran:
+            the revisions downgraded, where it started and ended, and the
+            time taken.
         :raise MigrationError: If a revision fails, saying where each
             database stands.
 
         .. versionchanged:: 4.0
             A revision id made of digits is a revision, not a count. Added
-            ``bind``.
+            ``bind``. Returns a :class:`BindRun` for each database instead of
+            ``None``.
         """
-        self._run(self._step_fns("downgrade", target, bind), "downgrade")
+        return self._run(self._step_fns("downgrade", target, bind), "downgrade")
 
     def revision(
         self,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import contextlib
+import dataclasses
 import io
 import logging
 import os
+import time
 import typing as t
 from urllib.parse import quote
 from urllib.parse import quote_plus
@@ -20,6 +22,7 @@ import sqlalchemy.exc as sa_exc
 from alembic.operations import Operations
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
+from alembic.script import Script
 from sqlalchemy import event
 
 from . import _alembic
@@ -30,11 +33,38 @@ from .errors import BindOutcome
 from .errors import DatabaseError
 from .errors import HistoryError
 from .errors import MigrationError
+from .targets import reading
 from .targets import safe_url
 from .targets import SECRET_QUERY_KEYS
 from .targets import Target
 
 log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class BindRun:
+    """What an ``upgrade``, ``downgrade`` or ``stamp`` did on one database,
+    as :meth:`.Alembic.upgrade`, :meth:`~.Alembic.downgrade` and
+    :meth:`~.Alembic.stamp` return it.
+
+    .. versionadded:: 4.0
+    """
+
+    #: The database's name.
+    bind: str
+    #: ``"upgrade"``, ``"downgrade"`` or ``"stamp"``.
+    operation: str
+    #: The revision ids the database was at before the run.
+    before: tuple[str, ...]
+    #: The revision ids it is at after the run.
+    after: tuple[str, ...]
+    #: The revisions whose ``upgrade`` or ``downgrade`` ran, in order. Empty
+    #: if there was nothing to run, and for ``stamp``, which runs none.
+    revisions: tuple[Script, ...]
+    #: Seconds the database's revisions took, from the start of its
+    #: transaction to the end of its last revision (to its commit, unless
+    #: the databases share one history and commit together at the end).
+    seconds: float
 
 
 def open_contexts(
@@ -271,7 +301,7 @@ def run(
     lock: bool = False,
     lock_timeout: float = 60,
     **kwargs: t.Any,
-) -> None:
+) -> dict[str, BindRun]:
     """Run a migration function on each database, in the order given.
 
     :param contexts: The configured contexts, by database name.
@@ -292,6 +322,7 @@ def run(
         revision, holding it until every database is done.
     :param lock_timeout: Seconds to wait for locks other processes hold.
     :param kwargs: Passed to each revision's ``upgrade`` or ``downgrade``.
+    :return: What ran on each database, by name, in the order they ran.
     :raise MigrationError: If a revision fails, saying where every database
         stands. The revision's exception is the cause.
     :raise LockTimeoutError: If another process held a lock for longer than
@@ -300,6 +331,7 @@ def run(
     trackers = {name: _Tracker(fns[name], name, not together) for name in fns}
     names = list(trackers)
     running: str | None = None
+    after: dict[str, tuple[str, ...]] = {}
 
     for context in contexts.values():
         # End what earlier reads began (SQLAlchemy begins on first use): on
@@ -337,6 +369,20 @@ def run(
             error = _failure(operation, running, contexts, trackers, together, urls, e)
             raise error from e
 
+        # Read while the locks are still held, so the revisions are those
+        # this run left, not those of a process that came after it.
+        after = {name: _read_heads(contexts[name]) for name in names}
+
+    return {name: trackers[name].result(operation, after[name]) for name in names}
+
+
+def _read_heads(context: MigrationContext) -> tuple[str, ...]:
+    """The revision ids a database's version table records now."""
+    assert context.connection is not None
+
+    with reading(context.connection):
+        return tuple(context.get_current_heads())
+
 
 def _hold_locks(
     contexts: cabc.Mapping[str, MigrationContext],
@@ -372,6 +418,8 @@ def _run_one(
     if engine_names:
         run_kwargs["engine_name"] = tracker.name
 
+    started = time.perf_counter()
+
     with contextlib.ExitStack() as own:
         if not together:
             own.enter_context(context.begin_transaction())
@@ -383,6 +431,7 @@ def _run_one(
         with Operations.context(context):
             context.run_migrations(**run_kwargs)
 
+    tracker.seconds = time.perf_counter() - started
     tracker.finished = True
 
 
@@ -396,7 +445,11 @@ class _Tracker:
         self.before: tuple[str, ...] = ()
         self.step: t.Any = None
         self.steps = 0
+        #: The revisions whose function ran, in order.
+        self.ran: list[Script] = []
         self.finished = False
+        #: Seconds the run took, once finished.
+        self.seconds = 0.0
         #: Seconds spent waiting for another process's lock, if it was held.
         self.waited: float | None = None
 
@@ -428,10 +481,21 @@ class _Tracker:
             yield step
             # The step has run: its module need not stay in memory.
             _alembic.release_module(step)
+            # Stamp steps run no revision and have none.
+            script = getattr(step, "revision", None)
+
+            if isinstance(script, Script):
+                self.ran.append(script)
 
         self.step = None
         # In one transaction, the version table is written once, here.
         _alembic.write_versions(context)
+
+    def result(self, operation: str, after: tuple[str, ...]) -> BindRun:
+        """What the finished run did."""
+        return BindRun(
+            self.name, operation, self.before, after, tuple(self.ran), self.seconds
+        )
 
 
 def _failure(

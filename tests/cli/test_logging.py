@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import logging
+import re
 import sys
 
 import pytest
@@ -71,10 +72,12 @@ def test_improvement_9_progress_shown(
     assert not any(PLUGIN in r.getMessage() for r in caplog.records)
     assert logging.getLogger("alembic.runtime.plugins").level == logging.NOTSET
     result = invoke(runner, "upgrade")
-    assert result.stderr.splitlines()[-1] == (
+    progress, summary = result.stderr.splitlines()[-2:]
+    assert progress == (
         f"INFO  [alembic.runtime.migration] Running upgrade  -> {rev_ids[0]},"
         " init users"
     )
+    assert re.fullmatch(r"Bind 'default': 1 revision applied in \d+\.\d\d s\.", summary)
     assert result.stdout == ""
     assert handlers() == alembic_handlers
 
