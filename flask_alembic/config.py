@@ -90,8 +90,8 @@ class BindSettings(BaseModel):
     context: dict[str, t.Any] = Field(
         default_factory=dict,
         description="``ALEMBIC_CONTEXT`` options for this bind only, such as"
-        ' ``{"render_as_batch": True}`` for an SQLite bind. They are checked'
-        " like ``ALEMBIC_CONTEXT`` and override it.",
+        ' ``{"compare_type": False}``. They are checked like'
+        " ``ALEMBIC_CONTEXT`` and override it.",
     )
 
 
