@@ -159,9 +159,17 @@ class Alembic:
         Then the migrations directory is created, unless ``run_mkdir`` is
         false, and the ``flask db`` commands are added.
 
+        In a migrations directory laid out by Flask-Migrate, the revisions
+        are in its ``versions`` directory. Its ``env.py`` and ``alembic.ini``
+        are not used; a warning on the ``flask_alembic.layout`` logger says
+        so, once per process.
+
         :param app: The app to register.
         :param run_mkdir: Deprecated, pass it to the constructor.
         :param command_name: Deprecated, pass it to the constructor.
+
+        .. versionchanged:: 4.0
+            Reads a migrations directory laid out by Flask-Migrate.
         """
         if "alembic" in app.extensions:
             raise RuntimeError(
