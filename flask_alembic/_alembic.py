@@ -338,6 +338,7 @@ def load_scripts(
     whose header is in the :mod:`~flask_alembic.headers` cache is not
     executed: its :class:`Script` gets a module that executes the file when
     anything beyond the header is used, as ``upgrade`` is when it runs.
+    An ``env.py`` in the script location is never loaded.
 
     :param cache: Use and update the header cache. A file that is not in
         it is compiled from its source, not from Python's bytecode cache,
@@ -351,6 +352,7 @@ def load_scripts(
     scripts: list[Script] = []
     failed: list[tuple[str, BaseException]] = []
     seen: set[str] = set()
+    script_dir = os.path.realpath(script.dir)
 
     if script.sourceless:
         # Compiled files are listed by Alembic's own rules; they are rare
@@ -364,7 +366,7 @@ def load_scripts(
         headers = HeaderCache(str(location), enabled=cache)
 
         for name, real_path, stat in _list_revision_files(script, location):
-            if real_path in seen:
+            if real_path in seen or _is_environment(real_path, script_dir):
                 continue
 
             seen.add(real_path)
@@ -395,6 +397,21 @@ def load_scripts(
         headers.save()
 
     return scripts, failed
+
+
+def _is_environment(path: str, script_dir: str) -> bool:
+    """Whether a file is the script location's ``env.py``, or its compiled
+    form, left by Flask-Migrate or ``alembic init``. Alembic's own commands
+    run it as the environment; it is never a revision, and executing it as
+    one would run its code, which expects Flask-Migrate, on every command.
+    """
+    directory, name = os.path.split(path)
+
+    if os.path.basename(directory) == "__pycache__":
+        directory = os.path.dirname(directory)
+
+    is_env = name == "env.py" or (name.startswith("env.") and name.endswith(".pyc"))
+    return is_env and directory == script_dir
 
 
 def _list_revision_files(

@@ -46,6 +46,9 @@ class _Command(click.Command):
     can fix into one ``Error:`` line.
     """
 
+    #: The section of ``flask db --help`` that lists the command.
+    section = "Commands"
+
     def invoke(self, ctx: click.Context) -> t.Any:
         with _progress_logging():
             try:
@@ -71,6 +74,39 @@ def _echo_traceback(error: BaseException, alembic: Alembic | None) -> None:
 
 class _Group(AppGroup):
     command_class = _Command
+
+    def format_commands(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        """List the commands in their sections, such as Flask-Migrate's
+        names apart from the others.
+        """
+        sections: dict[str, list[tuple[str, click.Command]]] = {}
+
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+
+            if command is not None and not command.hidden:
+                section = getattr(command, "section", _Command.section)
+                sections.setdefault(section, []).append((name, command))
+
+        if not sections:
+            return
+
+        longest = max(len(name) for rows in sections.values() for name, _ in rows)
+        limit = formatter.width - 6 - longest
+
+        # The group's own commands first.
+        for section in sorted(sections, key=lambda name: name != _Command.section):
+            rows = sections[section]
+
+            with formatter.section(section):
+                formatter.write_dl(
+                    [
+                        (name, command.get_short_help_str(limit))
+                        for name, command in rows
+                    ]
+                )
 
 
 @click.group("db", cls=_Group)
@@ -902,3 +938,7 @@ def _prints_to_terminal(logger: logging.Logger) -> bool:
         current = current.parent
 
     return False
+
+
+# Flask-Migrate's command names, registered on the group above.
+from . import cli_flask_migrate as _cli_flask_migrate  # noqa: E402, F401

@@ -90,8 +90,8 @@ class BindSettings(BaseModel):
     context: dict[str, t.Any] = Field(
         default_factory=dict,
         description="``ALEMBIC_CONTEXT`` options for this bind only, such as"
-        ' ``{"render_as_batch": True}`` for an SQLite bind. They are checked'
-        " like ``ALEMBIC_CONTEXT`` and override it.",
+        ' ``{"compare_type": False}``. They are checked like'
+        " ``ALEMBIC_CONTEXT`` and override it.",
     )
 
 
@@ -110,7 +110,12 @@ class AlembicSettings(BaseModel):
         description="The migrations directory. It holds ``script.py.mako`` and"
         " the revisions of the ``default`` branch. A relative path is relative"
         " to the application's root path; ``package:path`` names a directory"
-        " inside an installed package.",
+        " inside an installed package. In Flask-Migrate's layout, the"
+        " ``default`` branch's revisions are in its ``versions`` directory"
+        " instead: when it has ``versions``, ``env.py`` or ``alembic.ini``,"
+        " holds no revision file itself, and ``versions`` is not configured"
+        " as another location. ``env.py`` and ``alembic.ini`` are never"
+        " used. See :doc:`switching-from-flask-migrate`.",
     )
     version_locations: list[str | tuple[str, str]] = Field(
         default_factory=list,
@@ -211,10 +216,11 @@ class ContextSettings(BaseModel):
     compare_server_default: bool | Callback = Field(
         True, description="Compare server defaults when autogenerating."
     )
-    render_as_batch: bool = Field(
-        False,
+    render_as_batch: bool | None = Field(
+        None,
         description="Render ``ALTER`` operations in batch mode, which SQLite"
-        " needs to change constraints.",
+        " needs to change constraints. Unset (or ``None``), it is on for"
+        " SQLite databases and off for the others.",
     )
     include_schemas: bool = Field(
         False, description="Compare tables in every schema, not only the default."
@@ -609,7 +615,10 @@ def show_path(path: str, root_path: str) -> str:
 
 
 def make_alembic_config(
-    settings: AlembicSettings, root_path: str, databases: t.Sequence[str]
+    settings: AlembicSettings,
+    root_path: str,
+    databases: t.Sequence[str],
+    versions: str | None = None,
 ) -> Config:
     """Build the Alembic config for an application.
 
@@ -617,10 +626,12 @@ def make_alembic_config(
     :param root_path: The application's root path.
     :param databases: The names of the databases; with more than one, the
         ``databases`` option the ``multidb`` template reads is set.
+    :param versions: The directory of the ``default`` branch's revisions, if
+        it is not ``script_location`` (Flask-Migrate's ``versions``).
     :raise ConfigError: If a value cannot be read back, such as a ``%`` that
         is not doubled.
     """
-    config, problems = _build_config(settings, root_path, databases)
+    config, problems = _build_config(settings, root_path, databases, versions)
 
     if problems:
         raise ConfigError(problems)
@@ -629,21 +640,25 @@ def make_alembic_config(
 
 
 def _build_config(
-    settings: AlembicSettings, root_path: str = "/", databases: t.Sequence[str] = ()
+    settings: AlembicSettings,
+    root_path: str = "/",
+    databases: t.Sequence[str] = (),
+    versions: str | None = None,
 ) -> tuple[Config, list[tuple[str, str]]]:
     """Build the Alembic config, and list the options whose ``%`` Alembic
     cannot read.
     """
     config = Config()
     script_location = resolve_path(settings.script_location, root_path)
-    version_locations = [script_location]
+    version_locations = [script_location if versions is None else versions]
 
     for item in settings.version_locations:
         path = item if isinstance(item, str) else item[1]
         version_locations.append(resolve_path(path, root_path))
 
     paths = [branch_path(settings, name, b) for name, b in settings.branches.items()]
-    paths.extend(bind_path(settings, name) for name in settings.binds)
+    # The default bind's revisions are the first location already.
+    paths.extend(bind_path(settings, n) for n in settings.binds if n != DEFAULT_BIND)
 
     for path in paths:
         path = resolve_path(path, root_path)

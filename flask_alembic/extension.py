@@ -61,6 +61,9 @@ from .errors import Problem
 from .errors import RevisionError
 from .errors import UnknownBindError
 from .graph import render as render_graph
+from .layout import find_layout
+from .layout import Layout
+from .layout import report_unused
 from .runner import BindRun
 from .targets import check_distinct
 from .targets import find_bind_targets
@@ -158,9 +161,17 @@ class Alembic:
         Then the migrations directory is created, unless ``run_mkdir`` is
         false, and the ``flask db`` commands are added.
 
+        In a migrations directory laid out by Flask-Migrate, the revisions
+        are in its ``versions`` directory. Its ``env.py`` and ``alembic.ini``
+        are not used; a warning on the ``flask_alembic.layout`` logger says
+        so, once per process.
+
         :param app: The app to register.
         :param run_mkdir: Deprecated, pass it to the constructor.
         :param command_name: Deprecated, pass it to the constructor.
+
+        .. versionchanged:: 4.0
+            Reads a migrations directory laid out by Flask-Migrate.
         """
         if "alembic" in app.extensions:
             raise RuntimeError(
@@ -199,11 +210,15 @@ class Alembic:
             context_config.setdefault("compare_server_default", True)
 
         settings, context_settings = load_settings(alembic_config, context_config)
-        registry = build_registry(settings, app.root_path)
+        layout = find_layout(settings, app.root_path)
+        registry = build_registry(settings, app.root_path, layout.versions)
         per_bind = registry.per_bind
         self._check_modes(registry)
         config = make_alembic_config(
-            settings, app.root_path, [] if per_bind else list(self.metadatas)
+            settings,
+            app.root_path,
+            [] if per_bind else list(self.metadatas),
+            layout.versions,
         )
         # Each bind's options, merged once: they are read on every connection.
         bind_options = {
@@ -211,10 +226,13 @@ class Alembic:
             for name in registry.binds
         }
         self._apps[app] = _AppState(
-            settings, context_settings, config, registry, bind_options
+            settings, context_settings, config, registry, bind_options, layout
         )
         app.extensions["alembic"] = self
         app.teardown_appcontext(self._teardown)
+        # Flask-Migrate's env.py and alembic.ini are never used; say so once
+        # per process, so that they are deleted rather than edited in vain.
+        report_unused(layout, lambda path: show_path(path, app.root_path))
 
         if run_mkdir:
             with app.app_context():
@@ -430,11 +448,18 @@ class Alembic:
     def _context_options(self, name: str) -> dict[str, t.Any]:
         """The options a database's migration context is configured with.
 
-        With per-bind histories, the tables of the other binds and their
-        version tables are left out of autogenerate's comparison, so that two
-        binds in one database never see each other's tables as ones to drop.
+        Unless ``render_as_batch`` is set, it is on for SQLite. With per-bind
+        histories, the tables of the other binds and their version tables are
+        left out of autogenerate's comparison, so that two binds in one
+        database never see each other's tables as ones to drop.
         """
         options = self._options(name)
+
+        if options.get("render_as_batch") is None:
+            # SQLite can change constraints only by copying the table, which
+            # batch mode renders; other databases alter in place.
+            dialect = self._targets()[name].engine.dialect.name
+            options["render_as_batch"] = dialect == "sqlite"
 
         if self._per_bind:
             options["include_object"] = _skip_tables(
@@ -1478,7 +1503,7 @@ class Alembic:
                 "head": plan.parents,
                 "splice": splice,
                 "branch_label": plan.labels,
-                "version_path": version_path or script.dir,
+                "version_path": version_path or self._default_versions(script),
                 "rev_id": self._unique_rev_id(),
                 "depends_on": depends_on or None,
             },
@@ -1514,6 +1539,12 @@ class Alembic:
             _alembic.inherit_branch_labels(script, rev)
 
         return revisions
+
+    def _default_versions(self, script: ScriptDirectory) -> str:
+        """The directory of the default branch's revisions: the script
+        location, or its ``versions`` in Flask-Migrate's layout.
+        """
+        return self._state().layout.versions or script.dir
 
     def _check_new_revision(
         self, branch: str, labels: t.Sequence[str], path: str | None
@@ -1908,6 +1939,8 @@ class _AppState:
     registry: Registry
     #: The ``configure()`` options of each bind of the registry.
     bind_options: dict[str, dict[str, t.Any]]
+    #: Where the default branch's revisions are.
+    layout: Layout
     script: ScriptDirectory | None = None
     targets: dict[str, Target] | None = None
 

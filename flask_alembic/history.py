@@ -220,7 +220,7 @@ def unowned_files(
             for name in sorted(files):
                 path = os.path.join(directory, name)
 
-                if name.endswith(".py") and _looks_like_revision(path):
+                if name.endswith(".py") and looks_like_revision(path):
                     problems.append(
                         Problem(
                             "unowned-file",
@@ -246,7 +246,10 @@ def is_owned(directory: str, locations: cabc.Iterable[str], recursive: bool) -> 
     )
 
 
-def _looks_like_revision(path: str) -> bool:
+def looks_like_revision(path: str) -> bool:
+    """Whether a file assigns ``revision`` and ``down_revision`` at the start
+    of a line, as every revision file does. It is read, not executed.
+    """
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
             text = file.read()

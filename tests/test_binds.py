@@ -1083,7 +1083,8 @@ def test_version_tables_per_bind(
 ) -> None:
     """Each bind records its revisions in its own version table, set in
     ALEMBIC_CONTEXT, in the bind, or in the bind's context, in a PostgreSQL
-    schema too; a bind's context options apply to it alone.
+    schema too; a bind's context options apply to it alone. Batch mode is on
+    for the SQLite bind only, unless a context sets it.
     """
     execute(urls["auth"], "CREATE SCHEMA meta")
     write_history(tmp_path)
@@ -1123,7 +1124,7 @@ def test_version_tables_per_bind(
         )
         for name, o in opts.items()
     } == {
-        "default": ("app_versions", None, False, True, True, 1),
+        "default": ("app_versions", None, True, True, True, 1),
         "auth": ("auth_versions", "meta", False, False, True, 1),
         "analytics": ("analytics_versions", None, True, True, True, 1),
     }

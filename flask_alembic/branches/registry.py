@@ -144,12 +144,16 @@ class Registry:
         return list(seen.values())
 
 
-def build_registry(settings: AlembicSettings, root_path: str) -> Registry:
+def build_registry(
+    settings: AlembicSettings, root_path: str, versions: str | None = None
+) -> Registry:
     """Build the registry from the validated configuration and check it as a
     whole.
 
     :param settings: The validated ``ALEMBIC`` configuration.
     :param root_path: The application's root path.
+    :param versions: The directory of the ``default`` branch's revisions, if
+        it is not ``script_location`` (Flask-Migrate's ``versions``).
     :raise ConfigError: Listing every problem: bad names, shared paths, paths
         outside the root, unknown ``depends_on`` names or binds, cycles.
     """
@@ -158,7 +162,7 @@ def build_registry(settings: AlembicSettings, root_path: str) -> Registry:
     branches: dict[str, Branch] = {
         DEFAULT_BRANCH: Branch(
             DEFAULT_BRANCH,
-            resolve_path(settings.script_location, root_path),
+            versions or resolve_path(settings.script_location, root_path),
         )
     }
 
