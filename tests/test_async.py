@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import collections.abc as cabc
 import dataclasses
+import importlib.util
+import re
+import sys
 import threading
 import types
 import typing as t
@@ -41,11 +44,20 @@ from .cli.conftest import lines
 from .cli.conftest import progress
 from .conftest import table_names
 from .conftest import version_rows
+from .test_docs_binds import parse_transcript
 from .test_locks import gave_up
 from .test_locks import held
 from .test_locks import lock_is_free
 from .test_locks import PASSWORD
 from .test_locks import with_password
+
+#: The page documenting async engines.
+DOCS_PAGE = Path(__file__).parent.parent / "docs" / "configuration.md"
+
+#: A block the docs test runs: a ``% test: NAME`` line, then a fenced block.
+_MARKED = re.compile(
+    r"^% test: (?P<name>[\w ]+)\n```\w+\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL
+)
 
 #: The async driver each backend is reached through.
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -762,3 +774,46 @@ def test_per_bind_mixed(
     invoke(runner, "downgrade", "base", "--bind", "events")
     assert version_rows(default.url) == ["0001"]
     assert version_rows(events.url) == []
+
+
+# The documentation
+
+
+def test_docs_example(tmp_path: Path) -> None:
+    """The app and the transcript of the configuration page's async section
+    run as written, each command in a newly loaded app, as the next
+    ``flask`` process would load it.
+    """
+    found = {m["name"]: m["body"] for m in _MARKED.finditer(DOCS_PAGE.read_text())}
+    code = found["async app"]
+    path = tmp_path / "app.py"
+    path.write_text(code)
+
+    for args, expected in parse_transcript(found["async transcript"]):
+        spec = importlib.util.spec_from_file_location("docs_async_app", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        # Flask finds the root and instance paths through sys.modules.
+        sys.modules[spec.name] = module
+
+        try:
+            spec.loader.exec_module(module)
+            module.alembic.rev_id = lambda: "1000"
+            app: Flask = module.create_app()
+
+            try:
+                result = app.test_cli_runner().invoke(args=["db", *args])
+            finally:
+                with app.app_context():
+                    for engine in module.db.async_engines.values():
+                        asyncio.run(engine.dispose())
+        finally:
+            del sys.modules[spec.name]
+
+        assert result.exit_code == 0, result.output
+        shown = "\n".join(lines(result.stdout)).replace(str(tmp_path), "/project")
+        assert shown == expected.rstrip("\n"), (args, result.output)
+
+    database = f"sqlite:///{tmp_path / 'instance' / 'shop.sqlite'}"
+    assert version_rows(database) == ["1000"]
+    assert table_names(database) == ["alembic_version", "item"]
