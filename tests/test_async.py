@@ -551,6 +551,68 @@ def test_cli(
     assert app_can_query(app) == 1
 
 
+@pytest.mark.parametrize("integration", ["sqlalchemy"], indirect=True)
+def test_cli_more_commands(
+    make_async_app: AsyncAppFactory, db: Database, tmp_path: Path
+) -> None:
+    """The other commands that read or change the database, and the offline
+    forms of downgrade and stamp, work on an async engine: log from the
+    current revision, downgrade --plan and --sql, stamp --sql, and verify
+    finding a revision no file defines, which stamp --purge repairs.
+    """
+    write_history(tmp_path, failing=False)
+    app = make_async_app({"default": db.async_url}, sa.MetaData())[0]
+    runner = app.test_cli_runner()
+    invoke(runner, "upgrade")
+
+    result = invoke(runner, "log", "--start", "current")
+    assert result.stdout == "<base> -> 0001 (default) (head), create item\n"
+    result = invoke(runner, "downgrade", "--plan")
+    assert result.stdout.splitlines() == [
+        "default: at 0001, 1 revision to downgrade",
+        "  0001  create item  migrations/0001_create_item.py",
+    ]
+    result = invoke(runner, "downgrade", "--sql", "0001:base")
+    assert result.stdout.splitlines() == [
+        "BEGIN;",
+        "",
+        "-- Running downgrade 0001 -> ",
+        "",
+        "DROP TABLE item;",
+        "",
+        "DELETE FROM alembic_version WHERE alembic_version.version_num = '0001';",
+        "",
+        "COMMIT;",
+        "",
+    ]
+    result = invoke(runner, "stamp", "--sql", "base:0001")
+    assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in (
+        result.stdout
+    )
+    assert version_rows(db.url) == ["0001"]
+    assert table_names(db.url) == ["alembic_version", "item"]
+
+    engine = sa.create_engine(db.url)
+
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'dead'"))
+    finally:
+        engine.dispose()
+
+    result = invoke(runner, "verify", code=1)
+    assert result.stdout.splitlines() == [
+        f"bind 'default' ({masked(db.async_url)}) is at revision 'dead', which no"
+        " file defines. Restore the file, or record the revision the database"
+        " is really at with 'flask db stamp --purge REVISION --bind default'.",
+        "1 problem found.",
+    ]
+    invoke(runner, "stamp", "--purge", "0001")
+    assert version_rows(db.url) == ["0001"]
+    assert invoke(runner, "verify").stdout == "No problems found.\n"
+    assert app_can_query(app) == 1
+
+
 def test_cli_failing_revision(
     runner: FlaskCliRunner, app: Flask, db: Database, tmp_path: Path
 ) -> None:
