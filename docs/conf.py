@@ -35,6 +35,8 @@ nitpick_ignore_regex = [
         r"Flask|AppContext|Engine|MetaData|Config|Script|ScriptDirectory"
         r"|EnvironmentContext|MigrationContext|Operations|MigrationScript",
     ),
+    # The engine types and the type variables of Alembic.run_sync.
+    (r"py:.*", r"AnyEngine|AsyncEngine|~?_P|flask_alembic\.extension\._[PT]"),
 ]
 
 autodoc_member_order = "bysource"

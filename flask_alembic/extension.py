@@ -33,6 +33,7 @@ from flask.ctx import AppContext
 from flask.globals import app_ctx
 
 from . import _alembic
+from . import _async
 from . import _gc
 from . import history
 from . import runner
@@ -65,6 +66,7 @@ from .layout import find_layout
 from .layout import Layout
 from .layout import report_unused
 from .runner import BindRun
+from .targets import AnyEngine
 from .targets import check_distinct
 from .targets import find_bind_targets
 from .targets import find_targets
@@ -120,10 +122,13 @@ class Alembic:
         Flask-SQLAlchemy, ``db.metadata`` is used if this is not given.
     :param engines: One engine, or a dict of engines named like
         ``metadatas``. With Flask-SQLAlchemy(-Lite), ``db.engines`` is used if
-        this is not given.
+        this is not given, and Flask-SQLAlchemy-Lite's ``db.async_engines``
+        for the names it lacks. Engines made with SQLAlchemy's
+        :func:`~sqlalchemy.ext.asyncio.create_async_engine` work too.
 
     .. versionchanged:: 4.0
-        Adds no log handlers. A single database may have any name.
+        Adds no log handlers. A single database may have any name. Async
+        engines are migrated, through their ``sync_engine``.
     """
 
     def __init__(
@@ -133,12 +138,12 @@ class Alembic:
         run_mkdir: bool = True,
         command_name: str = "db",
         metadatas: MetaDatas | t.Mapping[str, MetaDatas] | None = None,
-        engines: sa.Engine | t.Mapping[str, sa.Engine] | None = None,
+        engines: AnyEngine | t.Mapping[str, AnyEngine] | None = None,
     ) -> None:
         self.run_mkdir: bool = run_mkdir
         self.command_name: str = command_name
         self.metadatas: dict[str, MetaDatas] = normalize_metadatas(metadatas)
-        self.engines: dict[str, sa.Engine] = normalize_engines(engines)
+        self.engines: dict[str, AnyEngine] = normalize_engines(engines)
         self._apps: WeakKeyDictionary[Flask, _AppState] = WeakKeyDictionary()
         self._contexts: WeakKeyDictionary[AppContext, _ContextState] = (
             WeakKeyDictionary()
@@ -527,6 +532,13 @@ class Alembic:
         targets = self._targets()
         missing = [name for name in names if name not in state.contexts]
 
+        if any(targets[name].is_async for name in missing) and not _async.active():
+            raise RuntimeError(
+                "The migration contexts of async engines can only be used inside"
+                " 'Alembic.run_sync()', which runs a function on an event loop:"
+                " alembic.run_sync(lambda: alembic.op.create_table(...))."
+            )
+
         if missing:
             state.contexts.update(
                 runner.open_contexts(
@@ -546,11 +558,69 @@ class Alembic:
 
         return {name: state.contexts[name] for name in names}
 
+    def _uses_async(self) -> bool:
+        """Whether any database is reached through an async engine."""
+        try:
+            targets = self._targets()
+        except Exception:
+            # The method reports this itself where it needs the databases.
+            return False
+
+        return any(target.is_async for target in targets.values())
+
+    def _close_async(self) -> None:
+        """Close the connections of async engines, which belong to the event
+        loop that is about to end.
+        """
+        state = self._contexts.get(_current_app_context())
+
+        if state is None:
+            return
+
+        targets = self._targets()
+        closing = {
+            name: context
+            for name, context in state.contexts.items()
+            if targets[name].is_async
+        }
+
+        if closing:
+            state.contexts = {
+                name: context
+                for name, context in state.contexts.items()
+                if name not in closing
+            }
+            state.ops = None
+            runner.close_contexts(closing)
+
+    @_async.bridged
+    def run_sync(
+        self, fn: t.Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        """Call a function where the migration contexts of async engines
+        can be used: :attr:`migration_contexts`, :attr:`ops` and the
+        properties built on them. The connections it opened are closed when
+        it returns. With plain engines, the function is simply called.
+
+        The extension's own methods do this themselves. While an event loop
+        runs in the calling thread, the function runs in a new thread with
+        its own event loop, and the caller waits for it.
+
+        :param fn: The function to call.
+        :param args: Its positional arguments.
+        :param kwargs: Its keyword arguments.
+        :return: What ``fn`` returns.
+
+        .. versionadded:: 4.0
+        """
+        return fn(*args, **kwargs)
+
     @property
     def migration_contexts(self) -> dict[str, MigrationContext]:
         """A :class:`~alembic.runtime.migration.MigrationContext` for each
         database, by name. Accessing this connects to every database; the
-        connections are closed when the app context ends.
+        connections are closed when the app context ends. With async
+        engines, use it inside :meth:`run_sync`.
 
         :raise DatabaseError: If a database cannot be connected to.
         """
@@ -596,7 +666,15 @@ class Alembic:
         """
         return _pick_default(self.ops)
 
-    def run_migrations(self, fn: _alembic.MigrationsFn, **kwargs: t.Any) -> None:
+    @_async.bridged
+    def run_migrations(
+        # Positional-only, so that no keyword for the revisions is taken
+        # for it.
+        self,
+        /,
+        fn: _alembic.MigrationsFn,
+        **kwargs: t.Any,
+    ) -> None:
         """Run a migration function on every database, in place of
         ``env.py``'s ``run_migrations_online``.
 
@@ -663,6 +741,7 @@ class Alembic:
         for location in _alembic.version_locations(self.script_directory):
             os.makedirs(location, exist_ok=True)
 
+    @_async.bridged
     def current(
         self, branch: str | None = None, bind: str | t.Sequence[str] | None = None
     ) -> tuple[Script, ...]:
@@ -698,6 +777,7 @@ class Alembic:
 
         return result
 
+    @_async.bridged
     def current_by_database(
         self, branch: str | None = None, bind: str | t.Sequence[str] | None = None
     ) -> dict[str, tuple[Script, ...]]:
@@ -741,6 +821,7 @@ class Alembic:
         labels = resolver.history_labels(self.script_directory.revision_map)
         return self.registry.require(name, labels) or Branch(name, "")
 
+    @_async.bridged
     def status(
         self, branch: str | None = None, bind: str | t.Sequence[str] | None = None
     ) -> list[BranchStatus]:
@@ -811,6 +892,7 @@ class Alembic:
         declared = self.registry.get(branch)
         return declared.bind if declared is not None else "default"
 
+    @_async.bridged
     def pending(
         self, bind: str | t.Sequence[str] | None = None
     ) -> dict[str, list[str]]:
@@ -850,6 +932,7 @@ class Alembic:
 
         return [step.revision.revision for step in steps]
 
+    @_async.bridged
     def needs_upgrade(self, bind: str | t.Sequence[str] | None = None) -> bool:
         """Whether upgrading would run a revision on any database.
 
@@ -1078,6 +1161,7 @@ class Alembic:
         plans = self._movement(target, bind, kind)
         return {name: move_to(name, ids) for name, ids in plans.items()}
 
+    @_async.bridged
     def stamp(
         self,
         target: RevisionArg = "heads",
@@ -1183,6 +1267,7 @@ class Alembic:
 
         return result
 
+    @_async.bridged
     def plan(
         self,
         operation: str = "upgrade",
@@ -1229,6 +1314,7 @@ class Alembic:
 
         return result
 
+    @_async.bridged
     def upgrade(
         self,
         target: RevisionArg | int = "heads",
@@ -1264,6 +1350,7 @@ class Alembic:
 
         return self._run(fns, "upgrade")
 
+    @_async.bridged
     def verify(self, database: bool = True) -> list[Problem]:
         """Check the revision history, and each database's record of it.
 
@@ -1411,6 +1498,7 @@ class Alembic:
             )
         ]
 
+    @_async.bridged
     def downgrade(
         self,
         target: RevisionArg | int = -1,
@@ -1436,6 +1524,7 @@ class Alembic:
         """
         return self._run(self._step_fns("downgrade", target, bind), "downgrade")
 
+    @_async.bridged
     def revision(
         self,
         message: str,
@@ -1699,6 +1788,7 @@ class Alembic:
 
             raise
 
+    @_async.bridged
     def produce_migrations(self) -> MigrationScript:
         """The :class:`~alembic.operations.ops.MigrationScript` a new revision
         would be generated from. With several databases, ``upgrade_ops_list``
@@ -1727,6 +1817,7 @@ class Alembic:
 
         return script
 
+    @_async.bridged
     def diffs(self, bind: str | t.Sequence[str] | None = None) -> dict[str, list[Diff]]:
         """The differences between the models and each database, by database
         name, as Alembic's ``compare_metadata`` describes them. An operation
@@ -1752,6 +1843,7 @@ class Alembic:
 
         return result
 
+    @_async.bridged
     def needs_revision(self, bind: str | t.Sequence[str] | None = None) -> bool:
         """Whether the models differ from any database.
 
@@ -1765,6 +1857,7 @@ class Alembic:
         """
         return any(self.diffs(bind).values())
 
+    @_async.bridged
     def compare_metadata(self) -> list[Diff]:
         """The differences between the models and the databases, as
         Alembic's ``compare_metadata`` describes them. With several
@@ -1927,6 +2020,7 @@ def _scripts(revisions: t.Iterable[Script | None]) -> tuple[Script, ...]:
 
 
 _T = t.TypeVar("_T")
+_P = t.ParamSpec("_P")
 
 
 @dataclasses.dataclass

@@ -6,12 +6,14 @@ the extension passes in the environment, the targets and the options.
 
 from __future__ import annotations
 
+import asyncio
 import collections.abc as cabc
 import contextlib
 import dataclasses
 import io
 import logging
 import os
+import threading
 import time
 import typing as t
 from urllib.parse import quote
@@ -93,7 +95,7 @@ def open_contexts(
             opts = dict(options[name])
             connection = connect(target, transactional=opts.get("transactional_ddl"))
 
-            if _is_pysqlite(connection) and "transactional_ddl" not in opts:
+            if _is_sqlite3(connection) and "transactional_ddl" not in opts:
                 # connect() made the driver honour transactions.
                 opts["transactional_ddl"] = True
 
@@ -177,20 +179,32 @@ def connect(target: Target, transactional: bool | None = None) -> sa.Connection:
     """Open a connection to a database, with a message naming it if that
     fails.
 
-    Python's ``sqlite3`` driver commits DDL statements as they run, outside
-    any transaction. Unless ``transactional`` is false, the connection is made
-    to begin a real transaction instead, as SQLAlchemy's documentation
-    describes, so a failed migration is rolled back on SQLite too. The
-    driver's setting is restored when the connection is closed.
+    Python's ``sqlite3`` driver, also behind ``aiosqlite``, commits DDL
+    statements as they run, outside any transaction. Unless ``transactional``
+    is false, the connection is made to begin a real transaction instead, as
+    SQLAlchemy's documentation describes, so a failed migration is rolled back
+    on SQLite too. The driver's setting is restored when the connection is
+    closed.
 
     :param target: The database.
     :param transactional: The ``transactional_ddl`` option, if set.
     :raise DatabaseError: If the database is unreachable, refuses the
         credentials, or its driver is missing.
     """
+    aiosqlite = target.engine.dialect.driver == "aiosqlite"
+    threads = set(threading.enumerate()) if aiosqlite else set()
+
     try:
         connection = target.engine.connect()
-    except (sa_exc.DBAPIError, sa_exc.NoSuchModuleError, ImportError) as e:
+    except _CONNECT_ERRORS as e:
+        if aiosqlite:
+            # aiosqlite stops the thread of a connection that failed to open
+            # without waiting for it, and the thread then reports to the
+            # event loop, which must still be running: _async.run closes it
+            # as soon as the call ends. The thread has nothing else to do.
+            for thread in set(threading.enumerate()) - threads:
+                thread.join(timeout=5)
+
         raise DatabaseError(
             target.name,
             safe_url(target.engine),
@@ -198,8 +212,10 @@ def connect(target: Target, transactional: bool | None = None) -> sa.Connection:
             _fix(e),
         ) from e
 
-    if transactional is not False and _is_pysqlite(connection):
-        driver = connection.connection.driver_connection
+    if transactional is not False and _is_sqlite3(connection):
+        # The DBAPI connection: aiosqlite's adapter sets the level in the
+        # driver's own thread.
+        driver = connection.connection.dbapi_connection
         connection.info[_SQLITE_ISOLATION] = driver.isolation_level  # type: ignore[union-attr]
         driver.isolation_level = None  # type: ignore[union-attr]
         event.listen(connection, "begin", _sqlite_begin)
@@ -207,13 +223,28 @@ def connect(target: Target, transactional: bool | None = None) -> sa.Connection:
     return connection
 
 
+#: What connecting raises when the database cannot be reached. Async drivers
+#: such as asyncpg let a refused connection or an unknown host through as the
+#: socket's own error, or time out with asyncio's (before Python 3.11 not a
+#: TimeoutError).
+_CONNECT_ERRORS = (
+    sa_exc.DBAPIError,
+    sa_exc.NoSuchModuleError,
+    ImportError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
 #: Where a connection keeps the isolation level its sqlite3 driver had.
 _SQLITE_ISOLATION = "flask_alembic.sqlite_isolation_level"
 
 
-def _is_pysqlite(connection: sa.Connection) -> bool:
+def _is_sqlite3(connection: sa.Connection) -> bool:
+    """Whether the connection's driver is Python's ``sqlite3``, directly or
+    through ``aiosqlite``.
+    """
     dialect = connection.dialect
-    return dialect.name == "sqlite" and dialect.driver == "pysqlite"
+    return dialect.name == "sqlite" and dialect.driver in ("pysqlite", "aiosqlite")
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
@@ -281,7 +312,7 @@ def close_contexts(contexts: cabc.Mapping[str, MigrationContext]) -> None:
                 connection.rollback()
 
             event.remove(connection, "begin", _sqlite_begin)
-            driver = connection.connection.driver_connection
+            driver = connection.connection.dbapi_connection
             driver.isolation_level = connection.info.pop(_SQLITE_ISOLATION)  # type: ignore[union-attr]
 
         connection.close()

@@ -1,20 +1,29 @@
 """Find the databases to migrate: an engine and the metadata describing it,
 from Flask-SQLAlchemy, Flask-SQLAlchemy-Lite or the arguments given to
-:class:`.Alembic`.
+:class:`.Alembic`. An engine made with SQLAlchemy's asyncio extension is
+migrated through its ``sync_engine``, which connects inside ``_async.run``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 import typing as t
 
 import sqlalchemy as sa
 
 from .errors import TargetError
 
+if t.TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
 #: One metadata, or several that together describe one database.
 MetaDatas = sa.MetaData | list[sa.MetaData]
+
+#: An engine as the extension takes it: a plain one, or one made with
+#: :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
+AnyEngine: t.TypeAlias = "sa.Engine | AsyncEngine"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,10 +32,34 @@ class Target:
 
     #: The name the database is known by, ``"default"`` for the default one.
     name: str
-    #: The engine that connects to it.
+    #: The engine that connects to it; for an async engine, its
+    #: ``sync_engine``.
     engine: sa.Engine
     #: The metadata autogenerate compares it with.
     metadata: MetaDatas
+    #: Whether the engine was made with SQLAlchemy's asyncio extension, so
+    #: that its connections work only inside ``_async.run``.
+    is_async: bool = False
+
+
+def make_target(name: str, engine: AnyEngine, metadata: MetaDatas) -> Target:
+    """A database to migrate, through the ``sync_engine`` of an async
+    engine.
+    """
+    if is_async_engine(engine):
+        return Target(name, engine.sync_engine, metadata, is_async=True)
+
+    return Target(name, t.cast(sa.Engine, engine), metadata)
+
+
+def is_async_engine(engine: object) -> t.TypeGuard[AsyncEngine]:
+    """Whether an engine was made with SQLAlchemy's asyncio extension.
+
+    The extension is not imported here: an app without async engines does
+    not pay for it, and an app with one has imported it already.
+    """
+    module = sys.modules.get("sqlalchemy.ext.asyncio")
+    return module is not None and isinstance(engine, module.AsyncEngine)
 
 
 def normalize_metadatas(
@@ -43,28 +76,29 @@ def normalize_metadatas(
 
 
 def normalize_engines(
-    engines: sa.Engine | t.Mapping[str, sa.Engine] | None,
-) -> dict[str, sa.Engine]:
+    engines: AnyEngine | t.Mapping[str, AnyEngine] | None,
+) -> dict[str, AnyEngine]:
     """Key a single engine under ``"default"``."""
     if engines is None:
         return {}
 
-    if isinstance(engines, sa.Engine):
+    if isinstance(engines, sa.Engine) or is_async_engine(engines):
         return {"default": engines}
 
-    return dict(engines)
+    return dict(t.cast(t.Mapping[str, AnyEngine], engines))
 
 
 def find_targets(
     metadatas: t.Mapping[str, MetaDatas],
-    engines: t.Mapping[str, sa.Engine],
+    engines: t.Mapping[str, AnyEngine],
     sqlalchemy_ext: t.Any | None,
 ) -> dict[str, Target]:
     """Pair each configured metadata with its engine.
 
     Arguments win; otherwise Flask-SQLAlchemy's ``db.metadata`` and
-    Flask-SQLAlchemy(-Lite)'s ``db.engines`` are used. Flask-SQLAlchemy's
-    default engine (key ``None``) is the database ``"default"``.
+    Flask-SQLAlchemy(-Lite)'s engines (see :func:`extension_engines`) are
+    used. Flask-SQLAlchemy's default engine (key ``None``) is the database
+    ``"default"``.
 
     :param metadatas: The ``metadatas`` given to the extension.
     :param engines: The ``engines`` given to the extension.
@@ -86,7 +120,7 @@ def find_targets(
         )
 
     if not engines and sqlalchemy_ext is not None:
-        engines = _by_bind_name(getattr(sqlalchemy_ext, "engines", None))
+        engines = extension_engines(sqlalchemy_ext)
 
     if not engines:
         raise TargetError(
@@ -102,7 +136,7 @@ def find_targets(
 
         if name == engine_name or "default" in (name, engine_name):
             name = engine_name if name == "default" else name
-            return {name: Target(name, engine, metadata)}
+            return {name: make_target(name, engine, metadata)}
 
     missing = [name for name in metadatas if name not in engines]
 
@@ -116,7 +150,7 @@ def find_targets(
         )
 
     return {
-        name: Target(name, engines[name], metadata)
+        name: make_target(name, engines[name], metadata)
         for name, metadata in metadatas.items()
     }
 
@@ -124,15 +158,16 @@ def find_targets(
 def find_bind_targets(
     binds: t.Sequence[str],
     metadatas: t.Mapping[str, MetaDatas],
-    engines: t.Mapping[str, sa.Engine],
+    engines: t.Mapping[str, AnyEngine],
     sqlalchemy_ext: t.Any | None,
 ) -> dict[str, Target]:
     """Pair each bind with its engine and metadata, for per-bind histories.
 
     Arguments win; otherwise the metadata comes from Flask-SQLAlchemy's
     ``db.metadatas`` (filled by the models' ``__bind_key__``) and the engines
-    from Flask-SQLAlchemy(-Lite)'s ``db.engines``. Models whose bind key is
-    not a bind are an error rather than left out of every comparison.
+    from Flask-SQLAlchemy(-Lite) (see :func:`extension_engines`). Models
+    whose bind key is not a bind are an error rather than left out of every
+    comparison.
 
     :param binds: The bind names, in the order to return them.
     :param metadatas: The ``metadatas`` given to the extension.
@@ -164,7 +199,7 @@ def find_bind_targets(
             )
 
     if not engines and sqlalchemy_ext is not None:
-        engines = _by_bind_name(getattr(sqlalchemy_ext, "engines", None))
+        engines = extension_engines(sqlalchemy_ext)
 
     no_engine = [name for name in binds if name not in engines]
     no_metadata = [name for name in binds if name not in metadatas]
@@ -188,7 +223,25 @@ def find_bind_targets(
     if problems:
         raise TargetError(" ".join(problems))
 
-    return {name: Target(name, engines[name], metadatas[name]) for name in binds}
+    return {name: make_target(name, engines[name], metadatas[name]) for name in binds}
+
+
+def extension_engines(sqlalchemy_ext: t.Any) -> dict[str, AnyEngine]:
+    """The engines of Flask-SQLAlchemy(-Lite) by bind name: ``db.engines``,
+    then those of Flask-SQLAlchemy-Lite's ``db.async_engines``
+    (``SQLALCHEMY_ASYNC_ENGINES``) whose name has no engine in
+    ``db.engines``. Where a name has both, the plain engine is used, which
+    needs no event loop.
+    """
+    engines: dict[str, AnyEngine] = {}
+    engines.update(_by_bind_name(getattr(sqlalchemy_ext, "engines", None)))
+
+    for name, engine in _by_bind_name(
+        getattr(sqlalchemy_ext, "async_engines", None)
+    ).items():
+        engines.setdefault(name, engine)
+
+    return engines
 
 
 def _by_bind_name(found: t.Mapping[str | None, _V] | None) -> dict[str, _V]:

@@ -75,7 +75,7 @@ def test_downgrade_and_stamp(alembic: Alembic, tmp_path: Path, url: str) -> None
 def test_run_migrations_returns_none(alembic: Alembic, tmp_path: Path) -> None:
     """``run_migrations()`` returns ``None``, as in Flask-Alembic 3."""
     write_history(tmp_path)
-    assert alembic.run_migrations(lambda heads, context: []) is None  # type: ignore[func-returns-value]
+    assert alembic.run_migrations(lambda heads, context: []) is None
 
 
 def test_per_bind(
