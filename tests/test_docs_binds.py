@@ -60,15 +60,20 @@ def blocks() -> dict[str, str]:
     return found
 
 
-def parse_transcript(block: str) -> list[tuple[list[str], str]]:
+def parse_transcript(
+    block: str, prefix: str = "$ flask db "
+) -> list[tuple[list[str], str]]:
     """The ``flask db`` commands of a console block, each with the output
     shown for it.
+
+    :param prefix: What starts a command line; the rest of the line is the
+        command's arguments.
     """
     steps: list[tuple[list[str], str]] = []
 
     for line in block.splitlines(keepends=True):
-        if line.startswith("$ flask db "):
-            steps.append((shlex.split(line[len("$ flask db ") :]), ""))
+        if line.startswith(prefix):
+            steps.append((shlex.split(line[len(prefix) :]), ""))
         else:
             args, output = steps[-1]
             steps[-1] = (args, output + line)
