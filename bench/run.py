@@ -20,6 +20,9 @@ branches whose revisions sometimes depend on the trunk) and ``schema`` (no
 revisions; a model of ``--tables`` tables of 10 columns with indexes and
 foreign keys, for ``check`` and for autogenerating the first revision).
 
+PostgreSQL and MariaDB need their drivers, which ``pip install -e '.[dev]'``
+installs with the rest of what the tests need.
+
 Ratios are what to read: the machine may be shared and noisy, and all sides
 run in the same conditions, in turn.
 """

@@ -1,10 +1,12 @@
-"""Keep the garbage collector off the objects a process already holds.
+"""Pause Python's cyclic garbage collector while autogenerate runs.
 
-Comparing hundreds of tables allocates objects in bursts, and Python's cyclic
-garbage collector answers each burst by walking the objects it tracks: in a
-Flask app that is several hundred thousand objects from the app and its
-libraries, none of them garbage, walked again on every full collection. Over
-a 300-table comparison that was a fifth of the time.
+Comparing hundreds of tables with the database and rendering the revision
+allocates objects in bursts, and the collector answers each burst by walking
+the objects it tracks, most of them the app's and its libraries', none of
+them garbage. Over a 300-table comparison that was a fifth of the time.
+Objects freed by reference counting are still freed at once; cycles made
+during the block are collected after it, which raises the peak memory of a
+300-table comparison by about 30 MiB for the few seconds it runs.
 """
 
 from __future__ import annotations
@@ -16,18 +18,14 @@ import gc
 
 @contextlib.contextmanager
 def sparing() -> cabc.Iterator[None]:
-    """Exclude the objects that exist now from collections until the block
-    ends (:func:`gc.freeze`); objects made inside it are collected as
-    usual. Leaves the collector alone if it is disabled or something else
-    has frozen objects.
-    """
-    if not gc.isenabled() or gc.get_freeze_count():
+    """Disable the collector until the block ends, if it is enabled."""
+    if not gc.isenabled():
         yield
         return
 
-    gc.freeze()
+    gc.disable()
 
     try:
         yield
     finally:
-        gc.unfreeze()
+        gc.enable()
