@@ -407,11 +407,13 @@ def _is_environment(path: str, script_dir: str) -> bool:
     """
     directory, name = os.path.split(path)
 
+    if not (name == "env.py" or (name.startswith("env.") and name.endswith(".pyc"))):
+        return False
+
     if os.path.basename(directory) == "__pycache__":
         directory = os.path.dirname(directory)
 
-    is_env = name == "env.py" or (name.startswith("env.") and name.endswith(".pyc"))
-    return is_env and directory == script_dir
+    return directory == script_dir
 
 
 def _list_revision_files(
