@@ -20,6 +20,7 @@ from .branches.registry import Registry
 from .branches.resolver import down_revisions
 from .branches.resolver import in_branch
 from .branches.resolver import is_revision_id
+from .branches.status import oldest_first
 
 #: The formats :func:`render` draws.
 FORMATS = ("ascii", "mermaid", "dot")
@@ -111,7 +112,7 @@ def render(
             " show every revision, or 3 or more."
         )
 
-    history = _oldest_first(revision_map)
+    history = oldest_first(revision_map)
 
     if binds is not None and registry.per_bind:
         history = [r for r in history if registry.bind_of(r.branch_labels) in binds]
@@ -126,33 +127,6 @@ def render(
 
     sections = _sections(nodes, registry, history)
     return _RENDERERS[format](sections, nodes)
-
-
-def _oldest_first(revision_map: RevisionMap) -> list[Revision]:
-    """Every revision, each after the revisions it follows, the lines of
-    history in the order of the map's heads.
-    """
-    order: dict[str, Revision] = {}
-    # An explicit stack rather than recursion: histories can be thousands of
-    # revisions deep. An entry is (revision, whether its parents are done).
-    stack = [(head, False) for head in reversed(revision_map.heads)]
-
-    while stack:
-        ident, expanded = stack.pop()
-
-        if ident in order:
-            continue
-
-        rev = _alembic.revision_by_id(revision_map, ident)
-        assert rev is not None
-
-        if expanded:
-            order[ident] = rev
-        else:
-            stack.append((ident, True))
-            stack.extend((down, False) for down in reversed(down_revisions(rev)))
-
-    return list(order.values())
 
 
 def _nodes(

@@ -68,7 +68,7 @@ def branch_status(
     :param branches: Only these branches; all of them by default.
     """
     applied = applied_ids(revision_map, recorded)
-    history = _oldest_first(revision_map)
+    history = oldest_first(revision_map)
     rows = []
 
     if branches is None:
@@ -97,8 +97,10 @@ def branch_status(
     return rows
 
 
-def _oldest_first(revision_map: RevisionMap) -> list[Revision]:
-    """Every revision, each after the revisions it follows."""
+def oldest_first(revision_map: RevisionMap) -> list[Revision]:
+    """Every revision, each after the revisions it follows, the lines of
+    history in the order of the map's heads.
+    """
     order: dict[str, Revision] = {}
     # An explicit stack rather than recursion: histories can be thousands of
     # revisions deep. An entry is (revision, whether its parents are done).
@@ -127,7 +129,7 @@ def all_branches(revision_map: RevisionMap, registry: Registry) -> list[Branch]:
     in the registry (made with ``revision --branch`` before any branch was
     declared), which are branches of the ``default`` bind.
     """
-    return [*registry, *_unregistered(_oldest_first(revision_map), registry)]
+    return [*registry, *_unregistered(oldest_first(revision_map), registry)]
 
 
 def _unregistered(history: cabc.Iterable[Revision], registry: Registry) -> list[Branch]:
