@@ -389,7 +389,7 @@ def load_scripts(
                 continue
 
             scripts.append(loaded)
-            header = _header(loaded)
+            header = _header(loaded.module)
 
             if header is not None and stat is not None:
                 headers.put(name, stat, header)
@@ -472,13 +472,11 @@ def _list_revision_files(
 _SOURCE_FILE = script_base._only_source_rev_file
 
 
-def _header(script: Script) -> Header | None:
-    """The header of a revision just loaded, if it can be cached: its module
+def _header(module: types.ModuleType) -> Header | None:
+    """The header of a revision module just loaded, if it can be cached: it
     declares its id, as every revision since Alembic 0.2 does, and its
     docstring is text.
     """
-    module = script.module
-
     if not isinstance(getattr(module, "revision", None), str) or hasattr(
         module, "_alembic_source_encoding"
     ):
@@ -588,9 +586,8 @@ class _LazyModule:
 
         directory, filename = os.path.split(self._path)
         module = util.load_python_file(directory, filename)
-        script = Script(module, getattr(module, "revision", ""), self._path)
 
-        if _header(script) != self._header:
+        if _header(module) != self._header:
             shown = self._show(self._path)
             raise HistoryError(
                 [
