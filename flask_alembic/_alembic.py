@@ -3,7 +3,9 @@
 Alembic's public entry points are its ``command`` functions, which print and
 read ``env.py``. flask_alembic replaces ``env.py``, so it drives the same
 machinery those commands drive. Each wrapper says why it is needed; when
-Alembic changes, this is the only module to update.
+Alembic changes, this is the only module to update. The two private
+SQLAlchemy dialect methods autogenerate is made cheaper through
+(:func:`quick_reflection`) are here too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import collections.abc as cabc
 import contextlib
 import difflib
 import importlib.util
+import logging
 import os
 import re
 import types
@@ -27,6 +30,8 @@ from alembic.script import base as script_base
 from alembic.script import revision as revision_mod
 from alembic.script import Script
 from alembic.script import ScriptDirectory
+from sqlalchemy import BIGINT
+from sqlalchemy import INTEGER
 
 from .errors import HistoryError
 from .errors import MultipleHeadsError
@@ -678,3 +683,140 @@ def purging(
     finally:
         for context in contexts:
             context.purge = False
+
+
+#: The tables and columns that own each sequence, with the sequence named as
+#: PostgreSQL prints a ``regclass``: the form ``nextval('...'::regclass)``
+#: defaults use, under the same ``search_path``.
+_OWNED_SEQUENCES = """\
+select c.oid::regclass::text, c.relname, a.attname
+from pg_class as c
+join pg_depend d on d.objid = c.oid
+    and d.classid = 'pg_class'::regclass
+    and d.refclassid = 'pg_class'::regclass
+join pg_class t on t.oid = d.refobjid
+join pg_attribute a on a.attrelid = t.oid and a.attnum = d.refobjsubid
+where c.relkind = 'S'
+"""
+
+_NEXTVAL = re.compile(r"nextval\('(.+?)'::regclass\)")
+_postgresql_log = logging.getLogger("alembic.ddl.postgresql")
+
+
+@contextlib.contextmanager
+def quick_reflection(context: MigrationContext) -> cabc.Iterator[None]:
+    """Answer the per-table questions autogenerate asks more than once, or
+    once per table, with fewer queries, for one comparison on the context's
+    connection. The answers are the ones the queries would give.
+
+    - PostgreSQL: Alembic's ``PostgresqlImpl.autogen_column_reflect`` asks
+      which column owns each ``nextval`` default's sequence, one query per
+      integer column with such a default (a query per table for ``serial``
+      keys). One query fetches every owned sequence instead; a sequence it
+      did not see is still asked about as Alembic would.
+    - SQLite: the dialect reads each table's ``CREATE`` statement three times
+      and its index list and each index's columns twice, because its
+      reflection methods call ``_get_table_sql`` and ``_get_table_pragma``
+      without the inspector's cache. Their results are kept for this
+      connection until the block ends.
+    """
+    connection = context.connection
+
+    if connection is None or context.as_sql:
+        yield
+        return
+
+    if context.dialect.name == "postgresql":
+        _quick_sequences(context)
+        yield
+        return
+
+    if context.dialect.name != "sqlite":
+        yield
+        return
+
+    dialect = connection.dialect
+    names = ("_get_table_sql", "_get_table_pragma")
+
+    # Another comparison on the same engine's dialect has its own in place.
+    if any(name in vars(dialect) for name in names):
+        yield
+        return
+
+    memo: dict[tuple[t.Any, ...], t.Any] = {}
+
+    def remember(name: str) -> t.Callable[..., t.Any]:
+        original = getattr(dialect, name)
+
+        def call(conn: t.Any, *args: t.Any, **kw: t.Any) -> t.Any:
+            if conn is not connection:
+                return original(conn, *args, **kw)
+
+            key = (
+                name,
+                *((a, getattr(a, "quote", None)) for a in args),
+                kw.get("schema"),
+            )
+
+            if key not in memo:
+                memo[key] = original(conn, *args, **kw)
+
+            return memo[key]
+
+        return call
+
+    for name in names:
+        setattr(dialect, name, remember(name))
+
+    try:
+        yield
+    finally:
+        for name in names:
+            delattr(dialect, name)
+
+
+def _quick_sequences(context: MigrationContext) -> None:
+    impl = context.impl
+    original: t.Callable[..., None] = impl.autogen_column_reflect
+    owners: dict[str, tuple[str, str] | None] | None = None
+
+    def autogen_column_reflect(inspector: t.Any, table: t.Any, info: t.Any) -> None:
+        nonlocal owners
+        default = info.get("default")
+        match = _NEXTVAL.match(default) if isinstance(default, str) else None
+
+        if match is None or not isinstance(info["type"], (INTEGER, BIGINT)):
+            return original(inspector, table, info)
+
+        if owners is None:
+            assert context.connection is not None
+            owners = {}
+
+            for name, relname, column in context.connection.exec_driver_sql(
+                _OWNED_SEQUENCES
+            ):
+                # A sequence with two owners is left to Alembic's query.
+                owners[name] = None if name in owners else (relname, column)
+
+        owner = owners.get(match.group(1))
+
+        if owner is None:
+            # Not owned, or named in a form this query did not print.
+            return original(inspector, table, info)
+
+        sequence, column = owner
+
+        if column == info["name"]:
+            # What Alembic does when its query finds this owner.
+            _postgresql_log.info(
+                "Detected sequence named '%s' as owned by integer column "
+                "'%s(%s)', assuming SERIAL and omitting",
+                sequence,
+                table.name,
+                column,
+            )
+            del info["default"]
+
+        return None
+
+    impl.autogen_column_reflect = autogen_column_reflect  # type: ignore[method-assign]

@@ -1604,12 +1604,15 @@ class Alembic:
         def do_revision(heads: t.Any, context: MigrationContext) -> list[t.Any]:
             if empty:
                 revision_context.run_no_autogenerate(heads, context)
-            elif self._per_bind:
-                # Up to date was checked above against the bind's own heads;
-                # Alembic would compare with the heads of every bind.
-                revision_context.run_autogenerate("heads", context)
-            else:
-                revision_context.run_autogenerate(heads, context)
+                return []
+
+            with _alembic.quick_reflection(context):
+                # With per-bind histories, up to date was checked above
+                # against the bind's own heads; Alembic would compare with
+                # the heads of every bind.
+                revision_context.run_autogenerate(
+                    "heads" if self._per_bind else heads, context
+                )
 
             return []
 
@@ -1796,13 +1799,15 @@ class Alembic:
         """
         contexts = self.migration_contexts
 
-        with _gc.sparing():
-            scripts = [
-                autogenerate.produce_migrations(
-                    context, context.opts["target_metadata"]
+        scripts = []
+
+        for context in contexts.values():
+            with _gc.sparing(), _alembic.quick_reflection(context):
+                scripts.append(
+                    autogenerate.produce_migrations(
+                        context, context.opts["target_metadata"]
+                    )
                 )
-                for context in contexts.values()
-            ]
         script = scripts[0]
 
         if len(scripts) > 1:
@@ -1834,7 +1839,7 @@ class Alembic:
         result = {}
 
         for name, context in self._open(names).items():
-            with _gc.sparing():
+            with _gc.sparing(), _alembic.quick_reflection(context):
                 script = autogenerate.produce_migrations(
                     context, context.opts["target_metadata"]
                 )
