@@ -450,11 +450,14 @@ class Bench:
                         )
                     )
 
-                self.upgrade_raw()
+                read_only = [name for name in READ_ONLY if name in names]
 
-                for name, (ours, raw) in READ_ONLY.items():
-                    if name in names:
-                        results.append(self.run(name, ours, raw))
+                if read_only:
+                    self.upgrade_raw()
+
+                for name in read_only:
+                    ours, raw = READ_ONLY[name]
+                    results.append(self.run(name, ours, raw))
             else:
                 if "check" in names:
                     self.create_schema()

@@ -1255,3 +1255,48 @@ def test_stamp_purge_rows(reopen: Reopen, tmp_path: Path, url: str) -> None:
 
     assert version_rows(url) == ["m1"]
     assert table_names(url) == ["alembic_version"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        headers.Header("b", None, None, None, None),
+        headers.Header("b", "a", None, None, "doc"),
+        headers.Header("b", "", None, None, None),
+        headers.Header("b", ("a",), None, None, None),
+        headers.Header("b", ("a", "c"), None, None, None),
+        headers.Header("b", ["a", "c"], None, None, None),
+        headers.Header("b", "a", "label", None, None),
+        headers.Header("b", "a", ("x", "y"), "c", None),
+        headers.Header("b", None, None, ("c", "d"), None),
+        headers.Header("b", "b", None, None, None),
+        headers.Header("b", "a", None, "b", None),
+        headers.Header("b-1", "a", None, None, None),
+    ],
+)
+def test_cached_script_as_alembic_builds_it(header: headers.Header) -> None:
+    """A revision built from a cached header has what Alembic's constructor
+    gives it, or raises what it raises.
+    """
+    from alembic.script import Script
+
+    from flask_alembic import _alembic
+
+    assert _alembic._plain_scripts_match()
+    module = t.cast(types.ModuleType, _alembic._LazyModule(header, "/m/b.py"))
+
+    try:
+        expected: object = vars(Script(module, header.revision, "/m/b.py"))
+    except Exception as e:
+        expected = (type(e), str(e))
+
+    try:
+        built: object = vars(_alembic._cached_script(header, "/m/b.py", str))
+    except Exception as e:
+        built = (type(e), str(e))
+
+    if isinstance(built, dict) and isinstance(expected, dict):
+        assert isinstance(built.pop("module"), _alembic._LazyModule)
+        assert isinstance(expected.pop("module"), _alembic._LazyModule)
+
+    assert built == expected

@@ -320,3 +320,30 @@ def test_collector_left_off_if_it_was_off() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+@pytest.mark.parametrize("integration", ["sqlalchemy"])
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_owners_asked_again_by_the_next_comparison(
+    compared: Alembic, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A second comparison in the same app context sees a sequence's new
+    owner; between comparisons Alembic's own hook is back in place.
+    """
+    caplog.set_level(logging.INFO, "alembic.ddl.postgresql")
+    render(compared)
+    assert "'c(borrowed)'" not in caplog.text
+    context = compared.migration_contexts["default"]
+    assert "autogen_column_reflect" not in vars(context.impl)
+    engine = sa.create_engine(url)
+
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER SEQUENCE a_id_seq OWNED BY c.borrowed")
+
+    engine.dispose()
+    caplog.clear()
+    render(compared)
+    assert (
+        "Detected sequence named 'a_id_seq' as owned by integer column"
+        " 'c(borrowed)', assuming SERIAL and omitting"
+    ) in caplog.messages
