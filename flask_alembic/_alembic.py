@@ -34,6 +34,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import BIGINT
 from sqlalchemy import INTEGER
 
+from . import _gc
 from .errors import HistoryError
 from .errors import MultipleHeadsError
 from .errors import Problem
@@ -704,6 +705,10 @@ def release_module(step: t.Any) -> None:
         module.release()
 
 
+#: ``RevisionMap._revision_map``'s function: it is a memoized property.
+_build_revision_map = revision_mod.RevisionMap.__dict__["_revision_map"].fget
+
+
 class _CheckedRevisionMap(revision_mod.RevisionMap):
     """A revision map for a history already checked: ``_detect_cycles``
     walks the whole graph twice to find the cycles that
@@ -712,6 +717,14 @@ class _CheckedRevisionMap(revision_mod.RevisionMap):
 
     def _detect_cycles(self, *args: t.Any) -> None:
         pass
+
+    @util.memoized_property
+    def _revision_map(self) -> t.Any:
+        # Reading and linking thousands of revisions allocates objects the
+        # map keeps: a collection meanwhile walks them all and frees nothing
+        # (a sixth of the time of status at 3000 revisions).
+        with _gc.sparing():
+            return _build_revision_map(self)
 
     def _topological_sort(
         self, revisions: cabc.Collection[t.Any], heads: t.Any

@@ -347,3 +347,22 @@ def test_owners_asked_again_by_the_next_comparison(
         "Detected sequence named 'a_id_seq' as owned by integer column"
         " 'c(borrowed)', assuming SERIAL and omitting"
     ) in caplog.messages
+
+
+@pytest.mark.usefixtures("collector")
+def test_history_read_with_collector_paused() -> None:
+    """The revision map reads and links the revisions with the collector
+    paused, and it runs again once the map is built.
+    """
+    from alembic.script.revision import Revision
+
+    enabled_while_reading = []
+
+    def read() -> list[Revision]:
+        enabled_while_reading.append(gc.isenabled())
+        return [Revision("a", None), Revision("b", "a")]
+
+    revision_map = _alembic._CheckedRevisionMap(read)
+    assert revision_map.heads == ("b",)
+    assert enabled_while_reading == [False]
+    assert gc.isenabled()
