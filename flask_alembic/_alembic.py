@@ -710,9 +710,11 @@ _build_revision_map = revision_mod.RevisionMap.__dict__["_revision_map"].fget
 
 
 class _CheckedRevisionMap(revision_mod.RevisionMap):
-    """A revision map for a history already checked: ``_detect_cycles``
-    walks the whole graph twice to find the cycles that
-    :func:`history.check_graph` has already reported.
+    """A revision map for a history already checked, cheaper to build and
+    walk than Alembic's: ``_detect_cycles`` walks the whole graph twice to
+    find the cycles that :func:`history.check_graph` has already reported,
+    the map is built with the garbage collector paused, and the sort does
+    not walk the history again at every merge.
     """
 
     def _detect_cycles(self, *args: t.Any) -> None:
