@@ -945,6 +945,7 @@ def _ancestor_bits(
 ) -> t.Callable[[str], _Ancestors]:
     index: dict[str, int] = {}
     memo: dict[str, int] = {}
+    expanded: set[str] = set()
 
     def of(rev_id: str) -> _Ancestors:
         # Parents before children, without recursion: histories are deep.
@@ -966,6 +967,12 @@ def _ancestor_bits(
             missing = [d for d in downs if d not in memo]
 
             if missing:
+                if node in expanded:
+                    # Its parents were all walked and one still waits on
+                    # it: a cycle, which Alembic's sort reports.
+                    raise KeyError(node)
+
+                expanded.add(node)
                 stack.extend(missing)
                 continue
 

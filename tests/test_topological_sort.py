@@ -126,3 +126,22 @@ def test_deep_history_without_recursion() -> None:
         r.revision for r in alembic_map.iterate_revisions("heads", "base")
     ]
     assert walked[0] == "a2999" and walked[-1] == "a0"
+
+
+def test_cycle_left_to_alembic() -> None:
+    """A cycle the history check did not stop (the map skips Alembic's own
+    check) ends the fast sort; Alembic's sort answers instead of a hang.
+    """
+    history: list[tuple[str, t.Any, t.Any, t.Any]] = [
+        ("a", None, None, None),
+        ("b", "a", "c", None),
+        ("c", "b", None, None),
+    ]
+    ours = build(history, _alembic._CheckedRevisionMap)
+    revisions = {r for r in ours._revision_map.values() if r is not None}
+    heads = ours.get_revisions(ours.heads)
+
+    with pytest.raises(KeyError):
+        _alembic._sort_topologically(ours._revision_map, revisions, heads)
+
+    assert outcome(lambda: ours._topological_sort(revisions, heads)) is not None
