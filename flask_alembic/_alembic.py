@@ -807,16 +807,21 @@ def quick_reflection(context: MigrationContext) -> cabc.Iterator[None]:
         yield
         return
 
+    quick: t.ContextManager[None]
+
     if context.dialect.name == "postgresql":
-        with _quick_sequences(context):
-            yield
+        quick = _quick_sequences(context)
+    elif context.dialect.name == "sqlite":
+        quick = _quick_sqlite(connection)
+    else:
+        quick = contextlib.nullcontext()
 
-        return
-
-    if context.dialect.name != "sqlite":
+    with quick:
         yield
-        return
 
+
+@contextlib.contextmanager
+def _quick_sqlite(connection: t.Any) -> cabc.Iterator[None]:
     dialect = connection.dialect
     names = ("_get_table_sql", "_get_table_pragma")
 
