@@ -6,6 +6,9 @@ for a minimal Alembic project of its own making (``alembic.ini`` +
 ``env.py``) on the same files and database, alternating between the two and
 the floor (importing the Flask app alone), several times after a warm-up.
 Prints a table of median wall-clock times, their ratios, and peak memory.
+A second floor, importing the app and ending as ``flask db`` commands end
+(without the interpreter's last walks of every object), shows what the
+command itself costs.
 
     python bench/run.py                      # the default sizes, SQLite
     python bench/run.py --sizes 100,1000,3000 --backends sqlite,postgresql
@@ -164,6 +167,9 @@ sqlalchemy.url = {url}
 """
 
 
+QUICK_FLOOR = "import bench_app, gc; gc.collect(); gc.freeze()"
+
+
 class Revision(t.NamedTuple):
     n: int
     down: str | tuple[str, ...] | None
@@ -310,6 +316,7 @@ class Result(t.NamedTuple):
     size: int
     backend: str
     floor: float
+    quick_floor: float
     ours: float
     raw: float | None
     floor_mib: float
@@ -353,6 +360,9 @@ class Bench:
         head = self.revisions[-1].id if self.revisions else "head"
         return {
             "floor": [python, "-c", "import bench_app"],
+            # The floor again, ending as a flask db command ends: without
+            # the interpreter's last walks of every object.
+            "quick floor": [python, "-c", QUICK_FLOOR],
             "ours": [
                 *[python, "-m", "flask", "--app", "bench_app", "db"],
                 *[arg.format(head=head) for arg in ours],
@@ -405,6 +415,7 @@ class Bench:
             self.size,
             self.backend,
             statistics.median(times["floor"]),
+            statistics.median(times["quick floor"]),
             statistics.median(times["ours"]),
             median("raw"),
             max(peaks["floor"]),
@@ -493,6 +504,7 @@ COLUMNS = [
     "ratio",
     "floor s",
     "x floor",
+    "x quick floor",
     "flask_alembic MiB",
     "alembic MiB",
     "+MiB",
@@ -514,6 +526,7 @@ def rows(results: list[Result]) -> list[list[str]]:
                 "-" if r.raw is None else f"{r.ours / r.raw:.2f}",
                 f"{r.floor:.3f}",
                 f"{r.ours / r.floor:.2f}",
+                f"{r.ours / r.quick_floor:.2f}",
                 f"{r.ours_mib:.1f}",
                 "-" if r.raw_mib is None else f"{r.raw_mib:.1f}",
                 "-" if r.raw_mib is None else f"{r.ours_mib - r.raw_mib:+.1f}",

@@ -720,6 +720,20 @@ class _CheckedRevisionMap(revision_mod.RevisionMap):
     def _detect_cycles(self, *args: t.Any) -> None:
         pass
 
+    def _normalize_depends_on(
+        self, revisions: cabc.Collection[t.Any], map_: t.Any
+    ) -> None:
+        """Drop from each revision's dependencies those an ancestor already
+        has, as Alembic does, but walking the history once where Alembic
+        walks each dependent revision's ancestors again (a tenth of a second
+        for 150 dependent revisions among 3000). If the map is not what the
+        walk expects, Alembic's own method runs.
+        """
+        try:
+            _normalize_dependencies(revisions, map_)
+        except KeyError:
+            super()._normalize_depends_on(revisions, map_)
+
     @util.memoized_property
     def _revision_map(self) -> t.Any:
         # Reading and linking thousands of revisions allocates objects the
@@ -922,38 +936,24 @@ def _quick_sequences(context: MigrationContext) -> cabc.Iterator[None]:
         del impl.autogen_column_reflect
 
 
-class _Ancestors:
-    """A revision and its ancestors through down revisions and dependencies,
-    the set ``RevisionMap._get_ancestor_nodes`` walks, as bits by revision.
-    Supports what the sort uses of a set: ``in`` and ``discard``.
-    """
-
-    __slots__ = ("_bits", "_index")
-
-    def __init__(self, bits: int, index: dict[str, int]) -> None:
-        self._bits = bits
-        self._index = index
-
-    def __contains__(self, rev_id: object) -> bool:
-        i = self._index.get(rev_id) if isinstance(rev_id, str) else None
-        return i is not None and bool(self._bits >> i & 1)
-
-    def discard(self, rev_id: str) -> None:
-        i = self._index.get(rev_id)
-
-        if i is not None:
-            self._bits &= ~(1 << i)
+_V = t.TypeVar("_V")
 
 
-def _ancestor_bits(
+def _folding(
     id_to_rev: cabc.Mapping[t.Any, t.Any],
-) -> t.Callable[[str], _Ancestors]:
-    index: dict[str, int] = {}
-    memo: dict[str, int] = {}
+    downs_of: t.Callable[[t.Any], tuple[str, ...]],
+    fold: t.Callable[[str, t.Any, list[_V]], _V],
+) -> t.Callable[[str], _V]:
+    """A function giving, for a revision, ``fold(rev_id, revision, values)``
+    with the values of its down revisions as ``downs_of`` names them,
+    computed parents first and remembered, without recursion: histories
+    are deep. A label, a broken map or a cycle raise :exc:`KeyError`, for
+    the caller to let Alembic's own code report.
+    """
+    memo: dict[str, _V] = {}
     expanded: set[str] = set()
 
-    def of(rev_id: str) -> _Ancestors:
-        # Parents before children, without recursion: histories are deep.
+    def of(rev_id: str) -> _V:
         stack = [rev_id]
 
         while stack:
@@ -965,16 +965,16 @@ def _ancestor_bits(
 
             rev = id_to_rev[node]
 
-            if rev.revision != node:
-                raise KeyError(node)  # a label or a broken map: Alembic's
+            if rev is None or rev.revision != node:
+                raise KeyError(node)
 
-            downs = rev._normalized_down_revisions
+            downs = downs_of(rev)
             missing = [d for d in downs if d not in memo]
 
             if missing:
                 if node in expanded:
                     # Its parents were all walked and one still waits on
-                    # it: a cycle, which Alembic's sort reports.
+                    # it: a cycle.
                     raise KeyError(node)
 
                 expanded.add(node)
@@ -982,16 +982,58 @@ def _ancestor_bits(
                 continue
 
             stack.pop()
-            bits = 1 << index.setdefault(node, len(index))
+            memo[node] = fold(node, rev, [memo[d] for d in downs])
 
-            for down in downs:
-                bits |= memo[down]
-
-            memo[node] = bits
-
-        return _Ancestors(memo[rev_id], index)
+        return memo[rev_id]
 
     return of
+
+
+def _ancestor_bits(
+    id_to_rev: cabc.Mapping[t.Any, t.Any], index: dict[str, int]
+) -> t.Callable[[str], int]:
+    """A function giving a revision and its ancestors through down revisions
+    and dependencies, the set ``RevisionMap._get_ancestor_nodes`` walks, as
+    the bits of an integer: bit ``index[rev_id]`` for each.
+    """
+
+    def fold(rev_id: str, rev: t.Any, parents: list[int]) -> int:
+        bits = 1 << index.setdefault(rev_id, len(index))
+
+        for ancestors in parents:
+            bits |= ancestors
+
+        return bits
+
+    return _folding(id_to_rev, lambda rev: rev._normalized_down_revisions, fold)
+
+
+def _normalize_dependencies(
+    revisions: cabc.Collection[t.Any], map_: cabc.Mapping[t.Any, t.Any]
+) -> None:
+    # RevisionMap._normalize_depends_on of Alembic 1.x: the same sets,
+    # built and emptied in the same order, so their tuples are the same.
+    none: frozenset[str] = frozenset()
+
+    def fold(rev_id: str, rev: t.Any, parents: list[frozenset[str]]) -> frozenset[str]:
+        if not rev._resolved_dependencies and len(parents) == 1:
+            return parents[0]  # shared, not copied, down a line
+
+        return none.union(rev._resolved_dependencies, *parents)
+
+    # A revision's dependencies and its ancestors' through down revisions.
+    inherited = _folding(map_, lambda rev: rev._versioned_down_revisions, fold)
+
+    for revision in revisions:
+        if revision._resolved_dependencies:
+            normalized = set(revision._resolved_dependencies)
+
+            for down in revision._versioned_down_revisions:
+                normalized.difference_update(inherited(down))
+
+            revision._normalized_resolved_dependencies = tuple(normalized)
+        else:
+            revision._normalized_resolved_dependencies = ()
 
 
 def _sort_topologically(
@@ -1001,7 +1043,8 @@ def _sort_topologically(
 ) -> list[str]:
     # RevisionMap._topological_sort of Alembic 1.x, step for step; only
     # get_ancestors differs.
-    get_ancestors = _ancestor_bits(id_to_rev)
+    index: dict[str, int] = {}
+    get_ancestors = _ancestor_bits(id_to_rev, index)
     todo = {d.revision for d in revisions}
     inserted_order = list(id_to_rev)
     current_heads = sorted(
@@ -1014,10 +1057,12 @@ def _sort_topologically(
 
     while current_heads:
         candidate = current_heads[current_candidate_idx]
+        # Heads' ancestors always hold the candidate's bit: it is one of them.
+        bit = 1 << index[candidate]
 
         for check_head_index, ancestors in enumerate(ancestors_by_idx):
             # Another head that depends on the candidate goes first.
-            if check_head_index != current_candidate_idx and candidate in ancestors:
+            if check_head_index != current_candidate_idx and ancestors & bit:
                 current_candidate_idx = check_head_index
                 break
         else:
@@ -1041,7 +1086,7 @@ def _sort_topologically(
                 and len(candidate_rev._versioned_down_revisions) == 1
             ):
                 current_heads[current_candidate_idx] = heads_to_add[0]
-                ancestors_by_idx[current_candidate_idx].discard(candidate)
+                ancestors_by_idx[current_candidate_idx] &= ~bit
             else:
                 current_heads[current_candidate_idx] = heads_to_add[0]
                 current_heads.extend(heads_to_add[1:])

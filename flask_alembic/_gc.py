@@ -1,5 +1,6 @@
 """Pause Python's cyclic garbage collector while autogenerate runs and
-while the history is read.
+while the history is read, and keep it from walking everything when a
+``flask db`` process ends.
 
 Comparing hundreds of tables with the database and rendering the revision
 allocates objects in bursts, and the collector answers each burst by walking
@@ -13,9 +14,13 @@ memory of a 300-table comparison by about 30 MiB.
 
 from __future__ import annotations
 
+import atexit
 import collections.abc as cabc
 import contextlib
 import gc
+import weakref
+
+import sqlalchemy as sa
 
 
 @contextlib.contextmanager
@@ -41,3 +46,42 @@ def sparing() -> cabc.Iterator[None]:
             gc.unfreeze()
 
         gc.enable()
+
+
+#: The engines ``flask db`` commands used in this process, disposed at exit.
+_engines: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+_arranged = False
+
+
+def end_quickly(engines: cabc.Iterable[sa.Engine]) -> None:
+    """Dispose these engines when the process exits, then let it end
+    without a last walk of every object it holds.
+
+    Python ends by collecting garbage and then clearing every module, and
+    the collections after that walk every object the app and its libraries
+    made: about 0.3 s for a typical Flask app, longer than most ``flask db``
+    commands take. At exit, after the other exit handlers registered after
+    this one, the engines a command used are disposed, so their pooled
+    connections close properly; the garbage left at that point is collected,
+    so its finalizers run; and the objects still alive are frozen, so the
+    interpreter does not walk them again. Python does not promise to
+    finalize objects still alive when it exits, and a frozen object freed by
+    reference counting is still finalized; what is skipped is freeing
+    reference cycles the process held until its end.
+    """
+    global _arranged
+
+    if not _arranged:
+        atexit.register(_at_exit)
+        _arranged = True
+
+    _engines.update(engines)
+
+
+def _at_exit() -> None:
+    for engine in list(_engines):
+        with contextlib.suppress(Exception):
+            engine.dispose()
+
+    gc.collect()
+    gc.freeze()

@@ -23,6 +23,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
+from . import _gc
 from . import documents
 from ._alembic import translate_errors
 from .config import show_path
@@ -114,7 +115,11 @@ class _Group(AppGroup):
 @with_appcontext
 def cli(ctx: click.Context) -> None:
     """Perform database migrations."""
-    ctx.obj = current_app.extensions["alembic"]
+    alembic: Alembic = current_app.extensions["alembic"]
+    ctx.obj = alembic
+    # Read when the command is done: the engines it connected with.
+    state = alembic._state()
+    ctx.call_on_close(lambda: _gc.end_quickly(state.engines()))
 
 
 pass_alembic = click.pass_obj

@@ -2043,6 +2043,13 @@ class _AppState:
     script: ScriptDirectory | None = None
     targets: dict[str, Target] | None = None
 
+    def engines(self) -> list[sa.Engine]:
+        """The engines of the databases found so far, except async ones,
+        whose connections end with their event loop.
+        """
+        targets = self.targets or {}
+        return [target.engine for target in targets.values() if not target.is_async]
+
 
 @dataclasses.dataclass
 class _ContextState:
