@@ -57,10 +57,10 @@ def end_quickly(engines: cabc.Iterable[sa.Engine]) -> None:
     """Dispose these engines when the process exits, then let it end
     without a last walk of every object it holds.
 
-    Python ends by collecting garbage and then clearing every module, and
-    the collections after that walk every object the app and its libraries
-    made: about 0.3 s for a typical Flask app, longer than most ``flask db``
-    commands take. At exit, after the other exit handlers registered after
+    Python ends by collecting garbage, clearing every module and collecting
+    again, walking every object the app and its libraries made and freeing
+    them one by one: a quarter of a second for the benchmark's small app,
+    longer than most ``flask db`` commands take. At exit, after the other exit handlers registered after
     this one, the engines a command used are disposed, so their pooled
     connections close properly; the garbage left at that point is collected,
     so its finalizers run; and the objects still alive are frozen, so the

@@ -28,6 +28,7 @@ from flask_sqlalchemy_lite import SQLAlchemy as Lite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from flask_alembic import _gc
 from flask_alembic import Alembic
 from flask_alembic import BindPlan
 from flask_alembic import DatabaseError
@@ -836,6 +837,14 @@ def test_per_bind_mixed(
     invoke(runner, "downgrade", "base", "--bind", "events")
     assert version_rows(default.url) == ["0001"]
     assert version_rows(events.url) == []
+
+    # At exit, the plain engine is disposed; the async one is not, as its
+    # connections ended with the event loop of each call.
+    with app.app_context():
+        targets = alembic._targets()
+
+    assert targets["default"].engine in _gc._engines
+    assert targets["events"].engine not in _gc._engines
 
 
 # The documentation
