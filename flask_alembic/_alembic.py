@@ -729,10 +729,12 @@ class _CheckedRevisionMap(revision_mod.RevisionMap):
         for 150 dependent revisions among 3000). If the map is not what the
         walk expects, Alembic's own method runs.
         """
+        alembics = super()._normalize_depends_on
+
         try:
-            _normalize_dependencies(revisions, map_)
+            _normalize_dependencies(revisions, map_, alembics)
         except KeyError:
-            super()._normalize_depends_on(revisions, map_)
+            alembics(revisions, map_)
 
     @util.memoized_property
     def _revision_map(self) -> t.Any:
@@ -1009,10 +1011,16 @@ def _ancestor_bits(
 
 
 def _normalize_dependencies(
-    revisions: cabc.Collection[t.Any], map_: cabc.Mapping[t.Any, t.Any]
+    revisions: cabc.Collection[t.Any],
+    map_: cabc.Mapping[t.Any, t.Any],
+    alembics: t.Callable[[cabc.Collection[t.Any], t.Any], None],
 ) -> None:
-    # RevisionMap._normalize_depends_on of Alembic 1.x: the same sets,
-    # built and emptied in the same order, so their tuples are the same.
+    # RevisionMap._normalize_depends_on of Alembic 1.x, whose tuples come
+    # from a set: built as Alembic builds it, so in the same order, as long
+    # as at most one dependency is dropped. Dropping more can shrink the
+    # set's table, and its order then depends on how the dropping was
+    # batched: Alembic's own method does those revisions, one ancestor at a
+    # time. An ancestor seldom declares the same dependency.
     none: frozenset[str] = frozenset()
 
     def fold(rev_id: str, rev: t.Any, parents: list[frozenset[str]]) -> frozenset[str]:
@@ -1025,15 +1033,20 @@ def _normalize_dependencies(
     inherited = _folding(map_, lambda rev: rev._versioned_down_revisions, fold)
 
     for revision in revisions:
-        if revision._resolved_dependencies:
-            normalized = set(revision._resolved_dependencies)
-
-            for down in revision._versioned_down_revisions:
-                normalized.difference_update(inherited(down))
-
-            revision._normalized_resolved_dependencies = tuple(normalized)
-        else:
+        if not revision._resolved_dependencies:
             revision._normalized_resolved_dependencies = ()
+            continue
+
+        normalized = set(revision._resolved_dependencies)
+        declared = len(normalized)
+
+        for down in revision._versioned_down_revisions:
+            normalized.difference_update(inherited(down))
+
+        if declared - len(normalized) > 1:
+            alembics([revision], map_)
+        else:
+            revision._normalized_resolved_dependencies = tuple(normalized)
 
 
 def _sort_topologically(

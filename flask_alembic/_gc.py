@@ -60,14 +60,15 @@ def end_quickly(engines: cabc.Iterable[sa.Engine]) -> None:
     Python ends by collecting garbage, clearing every module and collecting
     again, walking every object the app and its libraries made and freeing
     them one by one: a quarter of a second for the benchmark's small app,
-    longer than most ``flask db`` commands take. At exit, after the other exit handlers registered after
-    this one, the engines a command used are disposed, so their pooled
-    connections close properly; the garbage left at that point is collected,
-    so its finalizers run; and the objects still alive are frozen, so the
-    interpreter does not walk them again. Python does not promise to
-    finalize objects still alive when it exits, and a frozen object freed by
-    reference counting is still finalized; what is skipped is freeing
-    reference cycles the process held until its end.
+    longer than most ``flask db`` commands take. At exit, after the exit
+    handlers registered after this one and before those registered before
+    it, the engines a command used are disposed, so their pooled
+    connections close properly; the garbage left at that point is
+    collected, so its finalizers run; and the objects still alive are
+    frozen, so the interpreter does not walk them again. Python does not
+    promise to finalize objects still alive when it exits, and a frozen
+    object freed by reference counting is still finalized; what is skipped
+    is freeing reference cycles the process held until its end.
     """
     global _arranged
 

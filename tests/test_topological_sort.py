@@ -5,8 +5,12 @@ history again at every merge.
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import typing as t
+from pathlib import Path
 
 import pytest
 from alembic.script.revision import DependencyCycleDetected
@@ -16,10 +20,13 @@ from alembic.script.revision import RevisionMap
 from flask_alembic import _alembic
 
 
-def random_history(seed: int) -> list[tuple[str, t.Any, t.Any, t.Any]]:
+def random_history(
+    seed: int, several: float = 0.0
+) -> list[tuple[str, t.Any, t.Any, t.Any]]:
     """Revision ids, down revisions, dependencies and labels of a random
     history: roots (some labelled), lines, forks, merges of two or three,
-    and dependencies on revisions or labels.
+    and dependencies on revisions or labels; with ``several``, that share
+    of the revisions with dependencies has up to twelve.
     """
     rng = random.Random(seed)
     history: list[tuple[str, t.Any, t.Any, t.Any]] = []
@@ -42,7 +49,7 @@ def random_history(seed: int) -> list[tuple[str, t.Any, t.Any, t.Any]]:
         else:
             down = rng.choice(earlier[-8:])
 
-        depends = None
+        depends: t.Any = None
 
         if earlier and rng.random() < 0.12:
             choices = [e for e in earlier if e not in (down or ())]
@@ -50,7 +57,10 @@ def random_history(seed: int) -> list[tuple[str, t.Any, t.Any, t.Any]]:
             if labels and rng.random() < 0.3:
                 choices = labels
 
-            if choices:
+            if choices and rng.random() < several:
+                count = min(len(choices), rng.randint(2, 12))
+                depends = tuple(rng.sample(choices, count))
+            elif choices:
                 depends = rng.choice(choices)
 
         history.append((rev, down, depends, label))
@@ -121,6 +131,77 @@ def test_same_order_as_alembic(seed: int, monkeypatch: pytest.MonkeyPatch) -> No
 
     for upper, lower in ranges:
         assert walk(ours, upper, lower) == walk(alembic_map, upper, lower)
+
+
+def shared_dependencies() -> list[tuple[str, t.Any, t.Any, t.Any]]:
+    """A history whose revisions declare dependencies their ancestors
+    declare too: ``a0`` to ``a9`` in a line, each depending on one of
+    ``d0`` to ``d11``; ``r`` on all twelve, ``s`` on three, one of them
+    shared.
+    """
+    history: list[tuple[str, t.Any, t.Any, t.Any]] = [
+        (f"d{n}", None, None, None) for n in range(12)
+    ]
+    history += [(f"a{n}", f"a{n - 1}" if n else None, f"d{n}", None) for n in range(10)]
+    history.append(("r", "a9", tuple(f"d{n}" for n in range(12)), None))
+    history.append(("s", "a0", ("d0", "d5", "d7"), None))
+    return history
+
+
+def different_dependencies() -> list[tuple[int, str]]:
+    """The revisions whose dependencies, once an ancestor's are dropped,
+    differ from Alembic's in content or order: in :func:`shared_dependencies`
+    (as -1) and in 300 random histories with several dependencies.
+    """
+    histories = {-1: shared_dependencies()}
+    histories.update((seed, random_history(seed, several=0.5)) for seed in range(300))
+    different: list[tuple[int, str]] = []
+
+    for seed, history in histories.items():
+        alembic_map = build(history, RevisionMap)
+
+        try:
+            assert alembic_map.heads is not None
+        except DependencyCycleDetected:
+            continue
+
+        ours = build(history, _alembic._CheckedRevisionMap)
+        expected = {
+            rev_id: rev._normalized_resolved_dependencies
+            for rev_id, rev in alembic_map._revision_map.items()
+            if rev is not None
+        }
+        different.extend(
+            (seed, rev.revision)
+            for rev in ours._revision_map.values()
+            if rev is not None
+            and rev._normalized_resolved_dependencies != expected[rev.revision]
+        )
+
+    return different
+
+
+@pytest.mark.parametrize("hash_seed", range(6))
+def test_dependencies_in_alembics_order(hash_seed: int) -> None:
+    """Dependencies come in Alembic's order whatever the seed of string
+    hashes, which decides the order of a set and when dropping several of
+    its items reorders it. Each seed needs a process of its own.
+    """
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.test_topological_sort import different_dependencies as d;"
+            " print(d())",
+        ],
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
 
 
 def test_deep_history_without_recursion() -> None:
