@@ -727,7 +727,8 @@ class _CheckedRevisionMap(revision_mod.RevisionMap):
         has, as Alembic does, but walking the history once where Alembic
         walks each dependent revision's ancestors again (a tenth of a second
         for 150 dependent revisions among 3000). If the map is not what the
-        walk expects, Alembic's own method runs.
+        walk expects, Alembic's own method runs; it also does each revision
+        that loses more than one dependency, to keep Alembic's order.
         """
         alembics = super()._normalize_depends_on
 
@@ -1070,7 +1071,7 @@ def _sort_topologically(
 
     while current_heads:
         candidate = current_heads[current_candidate_idx]
-        # Heads' ancestors always hold the candidate's bit: it is one of them.
+        # Numbered already: every candidate is a head or an ancestor of one.
         bit = 1 << index[candidate]
 
         for check_head_index, ancestors in enumerate(ancestors_by_idx):

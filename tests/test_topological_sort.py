@@ -79,6 +79,15 @@ def build(
     )
 
 
+def normalized(revision_map: RevisionMap) -> dict[str, tuple[str, ...]]:
+    """Each revision's dependencies once an ancestor's are dropped."""
+    return {
+        rev.revision: rev._normalized_resolved_dependencies
+        for rev in revision_map._revision_map.values()
+        if rev is not None
+    }
+
+
 def outcome(fn: t.Callable[[], t.Any]) -> t.Any:
     try:
         return fn()
@@ -110,11 +119,7 @@ def test_same_order_as_alembic(seed: int, monkeypatch: pytest.MonkeyPatch) -> No
         raise AssertionError("Alembic's _normalize_depends_on ran")
 
     monkeypatch.setattr(RevisionMap, "_normalize_depends_on", no_fallback)
-    assert {
-        rev.revision: rev._normalized_resolved_dependencies
-        for rev in ours._revision_map.values()
-        if rev is not None
-    } == {rev.revision: rev._normalized_resolved_dependencies for rev in revisions}
+    assert normalized(ours) == normalized(alembic_map)
 
     expected = alembic_map._topological_sort(revisions, heads)
     fast = _alembic._sort_topologically(alembic_map._revision_map, revisions, heads)
@@ -165,17 +170,12 @@ def different_dependencies() -> list[tuple[int, str]]:
         except DependencyCycleDetected:
             continue
 
-        ours = build(history, _alembic._CheckedRevisionMap)
-        expected = {
-            rev_id: rev._normalized_resolved_dependencies
-            for rev_id, rev in alembic_map._revision_map.items()
-            if rev is not None
-        }
+        expected = normalized(alembic_map)
+        ours = normalized(build(history, _alembic._CheckedRevisionMap))
         different.extend(
-            (seed, rev.revision)
-            for rev in ours._revision_map.values()
-            if rev is not None
-            and rev._normalized_resolved_dependencies != expected[rev.revision]
+            (seed, rev_id)
+            for rev_id, found in ours.items()
+            if found != expected[rev_id]
         )
 
     return different
